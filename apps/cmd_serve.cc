@@ -1,0 +1,116 @@
+// lumen serve: runs the HTTP server until SIGINT or SIGTERM, then stops gracefully — no new
+// connections, in-flight requests finish (bounded by server.shutdown_timeout_ms) — and exits 0.
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "apps/commands.h"
+#include "web/http_server.h"
+#include "web/search_page.h"
+#include "web/static_assets.h"
+
+namespace lumen::cli {
+namespace {
+
+int Run(CommandContext& ctx) {
+  if (!ctx.flags.positionals().empty()) {
+    return Fail(kExitUsage,
+                "serve takes no arguments (got \"" + ctx.flags.positionals()[0] + "\")");
+  }
+  if (ctx.flags.Has("host"))
+    ctx.global.overrides.emplace_back("server.host", ctx.flags.Get("host"));
+  if (ctx.flags.Has("port"))
+    ctx.global.overrides.emplace_back("server.port", ctx.flags.Get("port"));
+  std::optional<Config> config = ctx.LoadConfig();
+  if (!config) return kExitUsage;
+  if (ctx.flags.Has("print-config")) {
+    std::cout << config->json().dump(2) << std::endl;
+    return kExitOk;
+  }
+  Result<web::HttpServerOptions> options = web::HttpServerOptions::FromConfig(*config);
+  if (!options.ok()) return Fail(kExitUsage, "configuration error: " + options.status().message());
+  const std::int64_t shutdown_ms = config->GetInt("server.shutdown_timeout_ms");
+  if (shutdown_ms < 0) {
+    return Fail(kExitUsage,
+                "configuration error: " +
+                    config->ValueError("server.shutdown_timeout_ms", "must be >= 0").message());
+  }
+  Logger log = CommandContext::MakeLogger(*config);
+
+  // Signals are taken by one thread with sigwait; block them everywhere else first, before any
+  // server thread exists, so they inherit the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  web::HttpServer server(*options, log);
+  server.AddOperationalRoutes();
+  web::RegisterStaticAssets(server);
+  web::RegisterSearchPage(server);
+  if (Status s = server.Bind(); !s.ok()) return Fail(kExitFailure, s.message());
+
+  std::cout << "lumen: listening on " << server.url() << std::endl;
+  log.Info("server listening", {{"url", server.url()}, {"pid", static_cast<long long>(getpid())}});
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool finished = false;
+  std::thread signal_thread([&] {
+    const timespec tick{0, 200'000'000};
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (finished) return;
+      }
+      const int sig = sigtimedwait(&stop_signals, nullptr, &tick);
+      if (sig < 0) continue;  // timeout or EINTR: look at `finished` again
+      log.Info("shutting down",
+               {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}, {"timeout_ms", shutdown_ms}});
+      server.Stop();
+      std::unique_lock<std::mutex> lock(mu);
+      if (!cv.wait_for(lock, std::chrono::milliseconds(shutdown_ms), [&] { return finished; })) {
+        log.Error("in-flight requests did not finish in time; exiting",
+                  {{"timeout_ms", shutdown_ms}});
+        std::fflush(nullptr);
+        std::_Exit(kExitFailure);
+      }
+      return;
+    }
+  });
+
+  server.Run();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    finished = true;
+  }
+  cv.notify_all();
+  signal_thread.join();
+  log.Info("server stopped");
+  return kExitOk;
+}
+
+}  // namespace
+
+Command ServeCommand() {
+  return {.name = "serve",
+          .summary = "Run the HTTP server: search page, /healthz, /metrics",
+          .arguments = "",
+          .details =
+              "Listens on server.host:server.port (default 127.0.0.1:8080) and prints the\n"
+              "address. SIGINT or SIGTERM stops it: in-flight requests finish first.",
+          .flags = {{"host", "ADDR", "address to listen on (config key server.host)"},
+                    {"port", "PORT", "port to listen on, 0 for any free port (server.port)"},
+                    {"print-config", "", "print the effective configuration as JSON and exit"}},
+          .run = Run};
+}
+
+}  // namespace lumen::cli

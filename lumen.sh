@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Lumen's front door: sets up, builds and runs. Everything it needs it installs itself
+# (scripts/setup), so on a fresh Debian 12 machine these work as they are:
+#
+#   ./lumen.sh run      install dependencies, build, and start `lumen serve` on 127.0.0.1:8080
+#   ./lumen.sh test     install dependencies, build, check formatting, run every test
+#                       (then the unit tests again under AddressSanitizer + UBSan)
+#   ./lumen.sh build    install dependencies and build (build/lumen)
+#   ./lumen.sh format   reformat the sources with clang-format-14
+#
+# Extra arguments after `run` go to `lumen serve` (e.g. ./lumen.sh run --port 9090).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+BUILD_DIR=${LUMEN_BUILD_DIR:-build}
+JOBS=${LUMEN_JOBS:-$(nproc)}
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+setup() {
+  say "checking system packages"
+  bash scripts/setup
+}
+
+configure() {  # configure DIR [cmake args...]
+  local dir=$1; shift
+  if [[ ! -f "$dir/build.ninja" ]]; then
+    cmake -S . -B "$dir" -G Ninja "$@"
+  else
+    cmake -S . -B "$dir" "$@" >/dev/null
+  fi
+}
+
+build() {
+  setup
+  say "building ($BUILD_DIR, $JOBS jobs)"
+  configure "$BUILD_DIR"
+  cmake --build "$BUILD_DIR" -j "$JOBS"
+}
+
+sources() {
+  if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    git ls-files -- '*.h' '*.cc' '*.cu' '*.cuh'
+  else
+    find apps core retrieval ranking llm ads web tests bench -name '*.h' -o -name '*.cc' -o -name '*.cu'
+  fi
+}
+
+format_check() {
+  say "checking formatting (clang-format-14)"
+  sources | xargs -r clang-format-14 --dry-run --Werror
+}
+
+run_tests() {
+  build
+  format_check
+  say "running tests"
+  (cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS" --timeout 600)
+  if [[ "${LUMEN_SKIP_SANITIZE:-0}" != 1 ]]; then
+    say "running unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+    configure build-sanitize -DLUMEN_SANITIZE=ON -DLUMEN_CUDA=OFF -DLUMEN_BENCH=OFF
+    cmake --build build-sanitize -j "$JOBS"
+    (cd build-sanitize && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+       ctest --output-on-failure -j "$JOBS" -L unit --timeout 600)
+  fi
+}
+
+case "${1:-}" in
+  run)
+    shift
+    build
+    say "starting lumen serve (Ctrl-C stops it)"
+    exec "$BUILD_DIR/lumen" serve "$@"
+    ;;
+  test) run_tests ;;
+  build) build ;;
+  format) sources | xargs -r clang-format-14 -i ;;
+  *)
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+    ;;
+esac

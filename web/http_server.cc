@@ -1,0 +1,230 @@
+#include "web/http_server.h"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+namespace lumen::web {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Per-request bookkeeping. httplib handles a request start to finish on one worker thread
+// (pre-routing handler, route handler, then logger), so a thread_local carries it between them.
+struct RequestTrace {
+  bool started = false;
+  Clock::time_point t0;
+  std::string route;
+};
+thread_local RequestTrace t_trace;
+
+bool IsApiPath(const std::string& path) {
+  return path.rfind("/api/", 0) == 0 || path.rfind("/v1/", 0) == 0;
+}
+
+std::string ReasonPhrase(int status) {
+  switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return status >= 500 ? "Server Error" : "Client Error";
+  }
+}
+
+}  // namespace
+
+void SetJsonError(httplib::Response& res, int status, const std::string& code,
+                  const std::string& message) {
+  res.status = status;
+  const nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
+  res.set_content(body.dump(), "application/json");
+}
+
+Result<HttpServerOptions> HttpServerOptions::FromConfig(const Config& config) {
+  HttpServerOptions o;
+  o.host = config.GetString("server.host");
+  if (o.host.empty()) return config.ValueError("server.host", "must not be empty");
+  const std::int64_t port = config.GetInt("server.port");
+  if (port < 0 || port > 65535) return config.ValueError("server.port", "must be 0..65535");
+  o.port = static_cast<int>(port);
+  const std::int64_t threads = config.GetInt("server.threads");
+  if (threads < 0 || threads > 1024) return config.ValueError("server.threads", "must be 0..1024");
+  o.threads = static_cast<int>(threads);
+  o.max_body_bytes = config.GetInt("server.max_body_bytes");
+  if (o.max_body_bytes < 1024) {
+    return config.ValueError("server.max_body_bytes", "must be at least 1024");
+  }
+  auto timeout = [&](const char* key, int& out) -> Status {
+    const std::int64_t ms = config.GetInt(key);
+    if (ms < 1 || ms > 3'600'000) return config.ValueError(key, "must be 1..3600000 ms");
+    out = static_cast<int>(ms);
+    return Status::Ok();
+  };
+  LUMEN_RETURN_IF_ERROR(timeout("server.read_timeout_ms", o.read_timeout_ms));
+  LUMEN_RETURN_IF_ERROR(timeout("server.write_timeout_ms", o.write_timeout_ms));
+  LUMEN_RETURN_IF_ERROR(timeout("server.keep_alive_timeout_ms", o.keep_alive_timeout_ms));
+  o.access_log = config.GetBool("server.access_log");
+  return o;
+}
+
+HttpServer::HttpServer(HttpServerOptions options, Logger& log)
+    : options_(std::move(options)), log_(log), server_(std::make_unique<httplib::Server>()) {
+  const int threads = options_.threads > 0
+                          ? options_.threads
+                          : std::max(4, static_cast<int>(std::thread::hardware_concurrency()));
+  // httplib's interface takes ownership of a raw pointer here.
+  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server_->set_payload_max_length(static_cast<std::size_t>(options_.max_body_bytes));
+  server_->set_read_timeout(options_.read_timeout_ms / 1000,
+                            (options_.read_timeout_ms % 1000) * 1000);
+  server_->set_write_timeout(options_.write_timeout_ms / 1000,
+                             (options_.write_timeout_ms % 1000) * 1000);
+  server_->set_keep_alive_timeout(std::max(1, options_.keep_alive_timeout_ms / 1000));
+  server_->set_default_headers({
+      {"X-Content-Type-Options", "nosniff"},
+      {"Content-Security-Policy",
+       "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+       "frame-ancestors 'none'; form-action 'self'"},
+      {"Referrer-Policy", "no-referrer"},
+      {"X-Frame-Options", "DENY"},
+  });
+
+  server_->set_pre_routing_handler([this](const httplib::Request&, httplib::Response&) {
+    t_trace = RequestTrace{true, Clock::now(), "unmatched"};
+    metrics_.InFlightAdd(1);
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  // httplib's default sets SO_REUSEPORT, which would let a second server share our port
+  // silently; keep only SO_REUSEADDR so a busy port is an error.
+  server_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  server_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;  // a handler already wrote its own error body
+    const std::string reason = ReasonPhrase(res.status);
+    if (IsApiPath(req.path)) {
+      SetJsonError(res, res.status, res.status == 404 ? "not_found" : "http_error", reason);
+    } else {
+      res.set_content("<!doctype html><meta charset=utf-8><title>" + std::to_string(res.status) +
+                          "</title><p>" + std::to_string(res.status) + " " + reason +
+                          "</p><p><a href=\"/\">Lumen</a></p>",
+                      "text/html; charset=utf-8");
+    }
+  });
+  server_->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    RequestTrace trace = t_trace;
+    t_trace = RequestTrace{};
+    double seconds = 0;
+    if (trace.started) {
+      metrics_.InFlightAdd(-1);
+      seconds = std::chrono::duration<double>(Clock::now() - trace.t0).count();
+    } else {
+      trace.route = "invalid";  // rejected before routing (malformed or oversized request)
+    }
+    metrics_.Observe(trace.route, req.method, res.status, seconds);
+    const LogLevel level = options_.access_log ? LogLevel::kInfo : LogLevel::kDebug;
+    if (log_.enabled(level)) {
+      log_.Log(level, "request",
+               {{"method", req.method},
+                {"path", req.path},
+                {"route", trace.route},
+                {"status", res.status},
+                {"ms", static_cast<long long>(seconds * 1000)},
+                {"remote", req.remote_addr}});
+    }
+  });
+}
+
+HttpServer::~HttpServer() {
+  Stop();
+}
+
+void HttpServer::AddOperationalRoutes(std::function<bool()> ready) {
+  Get("/healthz", "/healthz", [ready](const httplib::Request&, httplib::Response& res) {
+    const bool ok = !ready || ready();
+    res.status = ok ? 200 : 503;
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(ok ? "{\"status\":\"ok\"}" : "{\"status\":\"starting\"}", "application/json");
+  });
+  Get("/metrics", "/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(metrics_.RenderPrometheus(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+}
+
+void HttpServer::Route(const std::string& method, const std::string& pattern,
+                       const std::string& route, Handler handler) {
+  auto wrapped = [this, route, handler = std::move(handler)](const httplib::Request& req,
+                                                             httplib::Response& res) {
+    t_trace.route = route;
+    try {
+      handler(req, res);
+    } catch (const std::exception& e) {
+      log_.Error("handler failed", {{"route", route}, {"error", e.what()}});
+      SetJsonError(res, 500, "internal", "internal error");
+    }
+    if (res.status == -1) res.status = 200;
+  };
+  if (method == "GET") {
+    server_->Get(pattern, wrapped);
+  } else {
+    server_->Post(pattern, wrapped);
+  }
+}
+
+void HttpServer::Get(const std::string& pattern, const std::string& route, Handler handler) {
+  Route("GET", pattern, route, std::move(handler));
+}
+
+void HttpServer::Post(const std::string& pattern, const std::string& route, Handler handler) {
+  Route("POST", pattern, route, std::move(handler));
+}
+
+Status HttpServer::Bind() {
+  if (options_.port == 0) {
+    port_ = server_->bind_to_any_port(options_.host);
+  } else {
+    port_ = server_->bind_to_port(options_.host, options_.port) ? options_.port : -1;
+  }
+  if (port_ < 0) {
+    return Unavailable("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+                       " (address in use, or not an address of this machine)");
+  }
+  return Status::Ok();
+}
+
+std::string HttpServer::url() const {
+  const bool v6 = options_.host.find(':') != std::string::npos;
+  return "http://" + (v6 ? "[" + options_.host + "]" : options_.host) + ":" +
+         std::to_string(port_) + "/";
+}
+
+void HttpServer::Run() {
+  // Paired with Stop(): whichever of the two flags is written second sees the other, so a stop
+  // requested while Run is starting is never lost.
+  run_active_.store(true);
+  if (!stop_requested_.load()) server_->listen_after_bind();
+  run_active_.store(false);
+}
+
+void HttpServer::Stop() {
+  stop_requested_.store(true);
+  while (run_active_.load() && !server_->is_running()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (server_->is_running()) server_->stop();
+}
+
+}  // namespace lumen::web

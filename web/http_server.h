@@ -1,0 +1,87 @@
+// HttpServer: Lumen's HTTP front door on cpp-httplib. Adds what every route needs — metrics per
+// route (web/metrics.h), security headers, JSON errors under /api/, bounded bodies, request
+// logging — and a graceful stop: Stop() refuses new connections, lets in-flight requests finish,
+// then Run() returns.
+//
+// Register routes before Bind(). Run() blocks the calling thread; Stop() may be called from any
+// other thread (typically a signal-waiting thread). Handlers run concurrently on the worker pool.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <httplib.h>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "core/status.h"
+#include "web/metrics.h"
+
+namespace lumen::web {
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0 = any free port
+  int threads = 0;  // 0 = max(4, cores)
+  std::int64_t max_body_bytes = 1 << 20;
+  int read_timeout_ms = 10000;
+  int write_timeout_ms = 10000;
+  int keep_alive_timeout_ms = 5000;
+  bool access_log = false;
+
+  // Reads the server.* keys; out-of-range values are errors naming the key and its origin.
+  static Result<HttpServerOptions> FromConfig(const Config& config);
+};
+
+class HttpServer {
+ public:
+  using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+
+  HttpServer(HttpServerOptions options, Logger& log);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // `pattern` is an httplib path pattern (regex); `route` is the label used in metrics and logs.
+  void Get(const std::string& pattern, const std::string& route, Handler handler);
+  void Post(const std::string& pattern, const std::string& route, Handler handler);
+
+  // GET /healthz ({"status":"ok"}, or 503 while `ready` returns false) and GET /metrics
+  // (Prometheus text). `ready` may be empty (always ready); it is called concurrently.
+  void AddOperationalRoutes(std::function<bool()> ready = {});
+
+  // Binds the listening socket. Fails with kUnavailable when the address is taken or invalid.
+  Status Bind();
+  // The bound port (valid after Bind).
+  int port() const { return port_; }
+  // "http://host:port/" for printing (valid after Bind).
+  std::string url() const;
+
+  // Serves until Stop(); returns after in-flight requests have finished.
+  void Run();
+  // Stops accepting; safe from any thread, idempotent.
+  void Stop();
+
+  HttpMetrics& metrics() { return metrics_; }
+
+ private:
+  void Route(const std::string& method, const std::string& pattern, const std::string& route,
+             Handler handler);
+
+  HttpServerOptions options_;
+  Logger& log_;
+  HttpMetrics metrics_;
+  std::unique_ptr<httplib::Server> server_;
+  int port_ = -1;
+  std::atomic<bool> run_active_{false};
+  std::atomic<bool> stop_requested_{false};
+};
+
+// Writes {"error": {"code": code, "message": message}} with `status`.
+void SetJsonError(httplib::Response& res, int status, const std::string& code,
+                  const std::string& message);
+
+}  // namespace lumen::web
