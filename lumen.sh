@@ -63,6 +63,30 @@ run_tests() {
     (cd build-sanitize && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
        ctest --output-on-failure -j "$JOBS" -L unit --timeout 600)
   fi
+  [[ "${LUMEN_SKIP_FUZZ:-0}" == 1 ]] || run_fuzzers
+}
+
+# Builds the libFuzzer harnesses with clang and runs each for LUMEN_FUZZ_SECONDS (default 20) on
+# its seed corpus. Skipped when no harness exists yet.
+run_fuzzers() {
+  [[ -n "$(find tests/fuzz -name CMakeLists.txt 2>/dev/null)" ]] || return 0
+  say "building and running fuzzers (clang-14, ${LUMEN_FUZZ_SECONDS:-20}s each)"
+  CC=clang-14 CXX=clang++-14 configure build-fuzz -DLUMEN_FUZZ=ON -DLUMEN_CUDA=OFF \
+    -DLUMEN_TESTS=OFF -DLUMEN_BENCH=OFF
+  local fuzzers; fuzzers=$(cat build-fuzz/fuzzers.txt)
+  [[ -n "$fuzzers" ]] || return 0
+  # shellcheck disable=SC2086
+  cmake --build build-fuzz -j "$JOBS" --target $fuzzers
+  for f in $fuzzers; do
+    local corpus; corpus=$(find tests/fuzz -type d -path "*/corpus/$f" | head -n 1)
+    local work; work=$(mktemp -d)
+    [[ -n "$corpus" ]] && cp -r "$corpus"/. "$work"/
+    local bin; bin=$(find build-fuzz/fuzz -type f -name "$f" -perm -u+x | head -n 1)
+    say "fuzzing $f"
+    "$bin" -max_total_time="${LUMEN_FUZZ_SECONDS:-20}" -rss_limit_mb=2048 -timeout=10 \
+      -print_final_stats=1 "$work" 2>&1 | tail -n 4
+    rm -rf "$work"
+  done
 }
 
 case "${1:-}" in
