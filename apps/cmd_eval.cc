@@ -1,11 +1,12 @@
-// lumen eval: Evaluate extraction, retrieval and answers on benchmark data.
+// lumen eval: quality figures on benchmark data (extraction, retrieval).
 #include "apps/commands.h"
+#include "apps/eval.h"
 
 namespace lumen::cli {
 namespace {
 
 int Run(CommandContext& ctx) {
-  return NotAvailableYet(ctx, "evaluation");
+  return RunSubcommand(ctx, {EvalExtractionSubcommand(), EvalRetrievalSubcommand()});
 }
 
 }  // namespace
@@ -13,10 +14,8 @@ int Run(CommandContext& ctx) {
 Command EvalCommand() {
   return {.name = "eval",
           .summary = "Evaluate extraction, retrieval and answers on benchmark data",
-          .arguments = "",
-          .details = "Not available yet: evaluation has not landed in this build.",
-          .flags = {},
-          .run = Run};
+          .run = Run,
+          .has_subcommands = true};
 }
 
 }  // namespace lumen::cli

@@ -1,11 +1,14 @@
-// lumen model: Model tools: info, tokenize, generate, logits, quantize, make-tiny.
+// lumen model: tokenizer and model-engine tools.
 #include "apps/commands.h"
+#include "apps/model.h"
 
 namespace lumen::cli {
 namespace {
 
 int Run(CommandContext& ctx) {
-  return NotAvailableYet(ctx, "the model engine");
+  std::vector<Subcommand> subs = ModelTokenizerSubcommands();
+  for (Subcommand& s : ModelEngineSubcommands()) subs.push_back(std::move(s));
+  return RunSubcommand(ctx, subs);
 }
 
 }  // namespace
@@ -13,10 +16,8 @@ int Run(CommandContext& ctx) {
 Command ModelCommand() {
   return {.name = "model",
           .summary = "Model tools: info, tokenize, generate, logits, quantize, make-tiny",
-          .arguments = "",
-          .details = "Not available yet: the model engine has not landed in this build.",
-          .flags = {},
-          .run = Run};
+          .run = Run,
+          .has_subcommands = true};
 }
 
 }  // namespace lumen::cli

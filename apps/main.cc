@@ -103,17 +103,27 @@ int Main(int argc, char** argv) {
   if (command == nullptr) {
     return Fail(kExitUsage, "unknown command '" + args[0] + "' (run 'lumen --help' for the list)");
   }
+  args.erase(args.begin());
+  if (command->has_subcommands) {
+    // The command parses its own arguments (RunSubcommand); a --help taken above goes back.
+    if (help) args.push_back("--help");
+    CommandContext ctx{command, Flags(), std::move(global), std::move(args)};
+    try {
+      return command->run(ctx);
+    } catch (const std::exception& e) {
+      return Fail(kExitFailure, command->name + ": " + e.what());
+    }
+  }
   if (help) {
     std::cout << CommandHelp(*command);
     return kExitOk;
   }
-  args.erase(args.begin());
   Result<Flags> flags = Flags::Parse(args, command->flags);
   if (!flags.ok()) {
     return Fail(kExitUsage, command->name + ": " + flags.status().message() + " (run 'lumen " +
                                 command->name + " --help')");
   }
-  CommandContext ctx{command, std::move(*flags), std::move(global)};
+  CommandContext ctx{command, std::move(*flags), std::move(global), {}};
   try {
     return command->run(ctx);
   } catch (const std::exception& e) {

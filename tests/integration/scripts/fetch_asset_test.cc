@@ -20,8 +20,9 @@ const std::string kZeros(64, '0');
 class FetchAssetTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() / ("lumen_fetch_asset_" + std::to_string(getpid()) + "_" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    root_ = fs::temp_directory_path() /
+            ("lumen_fetch_asset_" + std::to_string(getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(root_ / "pkg");
     std::ofstream(root_ / "pkg" / "package.json")
         << R"({"name": "lumen-fixture-asset", "version": "1.0.0"})";
