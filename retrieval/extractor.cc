@@ -334,6 +334,70 @@ bool IsContentWord(std::string_view w) {
          StartsWith(w, "entry") || StartsWith(w, "post");
 }
 
+// Lines that are page furniture wherever they appear ("Advertisement", "Read more", ...).
+bool IsBoilerplateLine(std::string_view text) {
+  if (text.size() > 48) return false;
+  std::string t;
+  for (char c : text) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == ' ') {
+      t.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    }
+  }
+  t = std::string(Trim(t));
+  static const std::unordered_set<std::string_view> kLines = {
+      "advertisement",
+      "advert",
+      "ad",
+      "ads",
+      "sponsored",
+      "sponsored content",
+      "comments",
+      "comment",
+      "share",
+      "share this",
+      "share this article",
+      "share this story",
+      "tweet",
+      "email",
+      "print",
+      "related",
+      "related articles",
+      "related stories",
+      "related content",
+      "read more",
+      "continue reading",
+      "story continues below",
+      "story continues below advertisement",
+      "article continues below advertisement",
+      "this slideshow requires javascript",
+      "skip to content",
+      "tell us what you think",
+      "loading",
+      "more",
+      "see more",
+      "show more",
+      "view comments",
+      "leave a comment",
+      "recommended",
+      "trending",
+      "most popular",
+      "click to enlarge",
+      "enlarge",
+      "close",
+      "menu",
+      "search",
+      "subscribe",
+      "sign up",
+      "log in",
+      "sign in",
+      "follow us",
+      "image",
+      "photo",
+      "video",
+      "advertising"};
+  return kLines.count(t) > 0;
+}
+
 // ---- flat tree --------------------------------------------------------------------------------
 
 struct Node {
@@ -350,6 +414,8 @@ struct Node {
   std::uint32_t chars = 0;       // visible non-space bytes in the subtree
   std::uint32_t link_chars = 0;  // of which inside <a>
   std::uint32_t commas = 0;
+  std::uint32_t pchars = 0;   // text of paragraph-like descendants that are not mostly links
+  bool article_body = false;  // itemprop=articleBody
   double score = 0;
   bool scored = false;
 };
@@ -574,6 +640,7 @@ class Extraction {
 
   void Classify(Node& n) {
     const GumboNode* g = n.g;
+    if (IEquals(Attr(g, "itemprop"), "articleBody")) n.article_body = true;
     if (IsBoilerplateTag(n.tag)) n.boilerplate = true;
     const std::string_view role = Attr(g, "role");
     if (!role.empty() && IsBoilerplateRole(Lower(role))) n.boilerplate = true;
@@ -622,16 +689,41 @@ class Extraction {
     }
   }
 
+  // Sums, for every node, the text of the paragraph-like nodes below it that are not mostly
+  // links: how much prose a container holds.
+  void ComputeParagraphChars() {
+    for (Node& n : nodes_) n.pchars = 0;
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      const Node& n = nodes_[i];
+      if (n.is_text || n.skipped || n.pruned || n.chars < 25) continue;
+      if (!IsParagraphLike(static_cast<int>(i))) continue;
+      if (LinkDensity(n) > 0.5) continue;
+      const std::uint32_t own = n.chars - n.link_chars;
+      for (int a = static_cast<int>(i); a >= 0; a = nodes_[a].parent) nodes_[a].pchars += own;
+    }
+  }
+
   void Prune() {
+    ComputeParagraphChars();
     const std::uint32_t total = nodes_.empty() ? 0 : nodes_[0].chars;
+    const std::uint32_t total_p = nodes_.empty() ? 0 : nodes_[0].pchars;
+    std::vector<bool> holds_article(nodes_.size(), false);
+    for (std::size_t i = nodes_.size(); i-- > 0;) {
+      if (nodes_[i].article_body) holds_article[i] = true;
+      if (holds_article[i] && nodes_[i].parent >= 0) holds_article[nodes_[i].parent] = true;
+    }
     for (std::size_t i = 0; i < nodes_.size(); ++i) {
       Node& n = nodes_[i];
       if (n.parent >= 0 && nodes_[n.parent].pruned) {
         n.pruned = true;
         continue;
       }
-      // A boilerplate-looking element that holds most of the page is the page's wrapper.
-      if (n.boilerplate && !(total > 0 && n.chars * 2 > total)) n.pruned = true;
+      if (!n.boilerplate) continue;
+      // A boilerplate-looking element that holds the article, most of the page or much of its
+      // prose is a wrapper (a "rail" layout, a form around the whole page), not boilerplate.
+      const bool wrapper = holds_article[i] || (total > 0 && n.chars * 2 > total) ||
+                           (!IsBoilerplateTag(n.tag) && total_p > 0 && n.pchars * 5 > total_p * 3);
+      if (!wrapper) n.pruned = true;
     }
   }
 
@@ -710,7 +802,43 @@ class Extraction {
       }
       if (append) roots.push_back(c);
     }
+    AddSameClassContainers(top, roots);
     return roots;
+  }
+
+  // An article split into several containers by figures, pull quotes or ads repeats the
+  // container's tag and class: every such container with prose joins the main content.
+  void AddSameClassContainers(int top, std::vector<int>& roots) {
+    const std::string_view cls = Attr(nodes_[top].g, "class");
+    if (cls.empty()) return;
+    ComputeParagraphChars();
+    std::vector<int> extra;
+    for (int i = 0; i < static_cast<int>(nodes_.size());) {
+      const Node& n = nodes_[i];
+      bool covered = false;
+      for (int r : roots) covered = covered || (i >= r && i < nodes_[r].end);
+      if (covered) {
+        ++i;
+        continue;
+      }
+      if (!n.is_text && !n.pruned && !n.skipped && n.tag == nodes_[top].tag && n.pchars >= 25 &&
+          Attr(n.g, "class") == cls) {
+        extra.push_back(i);
+        i = n.end;
+        continue;
+      }
+      ++i;
+    }
+    if (extra.empty()) return;
+    roots.insert(roots.end(), extra.begin(), extra.end());
+    std::sort(roots.begin(), roots.end());
+    // Drop roots nested in an earlier root.
+    std::vector<int> kept;
+    for (int r : roots) {
+      if (!kept.empty() && r < nodes_[kept.back()].end) continue;
+      kept.push_back(r);
+    }
+    roots = std::move(kept);
   }
 
   bool HasSentenceEnd(const Node& n) const {
@@ -785,18 +913,24 @@ class Extraction {
   // Lists, tables and containers inside the main content that are mostly links (related
   // stories, tag lists, share bars) are left out.
   bool IsLinkCluster(const Node& n) const {
+    if (n.chars == 0) return false;
+    const double density = LinkDensity(n);
+    const std::uint32_t own = n.chars - n.link_chars;
     switch (n.tag) {
+      case GUMBO_TAG_P:
+      case GUMBO_TAG_LI:
+      case GUMBO_TAG_DT:
+      case GUMBO_TAG_DD:
+        // A linked headline with a sentence of its own is content; a bare link is not.
+        return density > 0.5 && own < 40;
       case GUMBO_TAG_UL:
       case GUMBO_TAG_OL:
       case GUMBO_TAG_DL:
       case GUMBO_TAG_DIV:
       case GUMBO_TAG_SECTION:
-      case GUMBO_TAG_TABLE:
-      case GUMBO_TAG_P:
-      case GUMBO_TAG_LI: break;
+      case GUMBO_TAG_TABLE: return density > 0.65 || (density > 0.5 && own < 100);
       default: return false;
     }
-    return n.chars > 0 && LinkDensity(n) > 0.5;
   }
 
   void Render(int root, ExtractedPage& page) {
@@ -884,6 +1018,10 @@ class Extraction {
       }
       if (t == GUMBO_TAG_P) break;
     }
+    if (IsBoilerplateLine(text)) {
+      pending_.clear();
+      return;
+    }
     b.text = std::string(text);
     pending_.clear();
     if (b.kind == Block::Kind::kHeading) {
@@ -969,6 +1107,86 @@ class Extraction {
   std::vector<std::pair<int, std::string>> heading_stack_;
 };
 
+// Gumbo spends most of its time in script and style text, which never holds content. Before
+// parsing, comments and the bodies of <script> (except JSON-LD, read for metadata), <style> and
+// <svg> elements are cut with a memchr scan. The scan follows the tokenizer's rules for where
+// these end ("</script" in any case, "-->"); a cut that the tokenizer would have made
+// differently (e.g. "<script" inside an attribute value) can only lose text, never add any.
+bool MatchesTagName(std::string_view s, std::size_t at, std::string_view name) {
+  if (at + name.size() >= s.size()) return false;
+  for (std::size_t k = 0; k < name.size(); ++k) {
+    char c = s[at + k];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != name[k]) return false;
+  }
+  const char next = s[at + name.size()];
+  return next == '>' || next == '/' || IsSpace(next);
+}
+
+// Position of the first "</name" (any case) at or after `from`, or npos.
+std::size_t FindClosing(std::string_view s, std::size_t from, std::string_view name) {
+  while (from < s.size()) {
+    const void* p = std::memchr(s.data() + from, '<', s.size() - from);
+    if (p == nullptr) return std::string_view::npos;
+    const std::size_t lt = static_cast<const char*>(p) - s.data();
+    if (lt + 1 < s.size() && s[lt + 1] == '/' && MatchesTagName(s, lt + 2, name)) return lt;
+    from = lt + 1;
+  }
+  return std::string_view::npos;
+}
+
+std::string StripNonContent(std::string_view html) {
+  std::string out;
+  out.reserve(html.size() / 2);
+  std::size_t copied = 0;
+  std::size_t i = 0;
+  while (i < html.size()) {
+    const void* p = std::memchr(html.data() + i, '<', html.size() - i);
+    if (p == nullptr) break;
+    const std::size_t lt = static_cast<const char*>(p) - html.data();
+    std::size_t cut_end = std::string_view::npos;
+    if (html.compare(lt, 4, "<!--") == 0) {
+      const std::size_t close = html.find("-->", lt + 4);
+      cut_end = close == std::string_view::npos ? html.size() : close + 3;
+    } else {
+      std::string_view name;
+      if (MatchesTagName(html, lt + 1, "script"))
+        name = "script";
+      else if (MatchesTagName(html, lt + 1, "style"))
+        name = "style";
+      else if (MatchesTagName(html, lt + 1, "svg"))
+        name = "svg";
+      if (!name.empty()) {
+        const std::size_t gt = html.find('>', lt);
+        if (gt == std::string_view::npos) break;
+        const std::string_view open_tag = html.substr(lt, gt - lt);
+        const bool json_ld =
+            name == "script" && (open_tag.find("ld+json") != std::string_view::npos ||
+                                 open_tag.find("LD+JSON") != std::string_view::npos);
+        if (!json_ld) {
+          const std::size_t close = FindClosing(html, gt + 1, name);
+          if (close == std::string_view::npos) {
+            cut_end = html.size();
+          } else {
+            const std::size_t close_gt = html.find('>', close);
+            cut_end = close_gt == std::string_view::npos ? html.size() : close_gt + 1;
+          }
+        }
+      }
+    }
+    if (cut_end == std::string_view::npos) {
+      i = lt + 1;
+      continue;
+    }
+    out.append(html.substr(copied, lt - copied));
+    out.push_back(' ');
+    copied = cut_end;
+    i = cut_end;
+  }
+  out.append(html.substr(std::min(copied, html.size())));
+  return out;
+}
+
 }  // namespace
 
 std::string_view BlockKindName(Block::Kind kind) {
@@ -992,7 +1210,8 @@ Result<ExtractedPage> ExtractPage(std::string_view html, std::string_view url,
   }
   GumboOptions gumbo_options = kGumboDefaultOptions;
   gumbo_options.max_errors = 0;  // the error list is not used; skip building it
-  GumboDocument doc(gumbo_parse_with_options(&gumbo_options, html.data(), html.size()));
+  const std::string stripped = StripNonContent(html);
+  GumboDocument doc(gumbo_parse_with_options(&gumbo_options, stripped.data(), stripped.size()));
   if (!doc) return Internal("gumbo could not parse the page");
   Extraction extraction(url, options);
   return extraction.Run(doc->document);
