@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <functional>
 #include <queue>
 
 namespace lumen::llm {
@@ -159,6 +160,51 @@ void BpeMerges::EncodeLong(std::string_view word, const int32_t* byte_ids,
     push(c.pos);
   }
   for (int32_t i = 0; i >= 0; i = sym[i].next) out.push_back(sym[i].id);
+}
+
+void WholeTokenIndex::Reserve(size_t count) {
+  entries_.assign(std::bit_ceil(std::max<size_t>(16, count * 2)), Entry{});
+  mask_ = entries_.size() - 1;
+  size_ = 0;
+}
+
+void WholeTokenIndex::Add(std::string_view bytes, int32_t id) {
+  if ((size_ + 1) * 2 > entries_.size()) {
+    std::vector<Entry> old = std::move(entries_);
+    const std::string arena = std::move(arena_);
+    arena_.clear();
+    Reserve(std::max<size_t>(16, (size_ + 1) * 2));
+    for (const Entry& e : old) {
+      if (e.id >= 0) Add(std::string_view(arena).substr(e.offset, e.length), e.id);
+    }
+  }
+  const uint64_t h = std::hash<std::string_view>{}(bytes);
+  for (uint64_t i = h & mask_;; i = (i + 1) & mask_) {
+    Entry& e = entries_[i];
+    if (e.id < 0) {
+      e = Entry{.hash = h,
+                .offset = static_cast<uint32_t>(arena_.size()),
+                .length = static_cast<uint32_t>(bytes.size()),
+                .id = id};
+      arena_.append(bytes);
+      ++size_;
+      return;
+    }
+    if (e.hash == h && std::string_view(arena_).substr(e.offset, e.length) == bytes) return;
+  }
+}
+
+int32_t WholeTokenIndex::Find(std::string_view piece) const {
+  if (entries_.empty()) return -1;
+  const uint64_t h = std::hash<std::string_view>{}(piece);
+  for (uint64_t i = h & mask_;; i = (i + 1) & mask_) {
+    const Entry& e = entries_[i];
+    if (e.id < 0) return -1;
+    if (e.hash == h && e.length == piece.size() &&
+        std::string_view(arena_).substr(e.offset, e.length) == piece) {
+      return e.id;
+    }
+  }
 }
 
 }  // namespace lumen::llm

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -47,6 +48,29 @@ class BpeMerges {
   void EncodeLong(std::string_view word, const int32_t* byte_ids, std::vector<int32_t>& out) const;
 
   std::vector<Slot> slots_;
+  uint64_t mask_ = 0;
+  size_t size_ = 0;
+};
+
+// Pieces that encode to a single token, found with one hash lookup instead of running BPE: most
+// words of prose are one token. Only tokens for which BPE itself yields exactly that token are
+// added (the caller checks), so using the index never changes a result.
+class WholeTokenIndex {
+ public:
+  void Reserve(size_t count);
+  void Add(std::string_view bytes, int32_t id);
+  // The id of the token spelled `piece`, or -1.
+  int32_t Find(std::string_view piece) const;
+
+ private:
+  struct Entry {
+    uint64_t hash = 0;
+    uint32_t offset = 0;  // into arena_
+    uint32_t length = 0;
+    int32_t id = -1;  // -1: empty
+  };
+  std::vector<Entry> entries_;
+  std::string arena_;
   uint64_t mask_ = 0;
   size_t size_ = 0;
 };

@@ -87,10 +87,11 @@ struct TokenizerData {
 
   BpeMerges merges;
   std::array<int32_t, 256> byte_ids{};
-  std::unordered_map<std::string, int32_t> raw_to_id;       // raw bytes -> id (ignore_merges)
+  WholeTokenIndex whole_tokens;  // pieces that are one token (all of the vocab with ignore_merges)
   std::unordered_map<std::string, int32_t> spelling_to_id;  // byte-level spelling / added content
   std::vector<std::string> id_bytes;                        // id -> raw bytes ("" if none)
   std::vector<uint8_t> id_special;                          // id -> 1 for special added tokens
+  std::vector<uint8_t> id_byte_level;  // id -> 1 for vocabulary entries in byte-level spelling
 
   std::vector<AddedToken> added;
   AddedTokenMatcher added_matcher;
@@ -263,6 +264,7 @@ Status SetToken(const FieldErrors& err, const std::string& field, TokenizerData&
   if (d.id_bytes.size() <= i) {
     d.id_bytes.resize(i + 1);
     d.id_special.resize(i + 1, 0);
+    d.id_byte_level.resize(i + 1, 0);
   }
   d.spelling_to_id[std::string(spelling)] = static_cast<int32_t>(id);
   return Status::Ok();
@@ -291,7 +293,6 @@ Status ParseModel(const FieldErrors& err, const json& root, TokenizerData& d) {
                          Get(err, *model, "model", "vocab", json::value_t::object));
   const ByteLevelAlphabet& alphabet = Alphabet();
   d.spelling_to_id.reserve(vocab->size() * 2);
-  d.raw_to_id.reserve(vocab->size() * 2);
   std::string raw;
   for (const auto& [spelling, id] : vocab->items()) {
     const std::string field = "model.vocab[" + json(spelling).dump() + "]";
@@ -299,8 +300,8 @@ Status ParseModel(const FieldErrors& err, const json& root, TokenizerData& d) {
     const int64_t v = id.get<int64_t>();
     LUMEN_RETURN_IF_ERROR(SetToken(err, field, d, spelling, v));
     if (alphabet.ToBytes(spelling, raw)) {
-      d.raw_to_id[raw] = static_cast<int32_t>(v);
       d.id_bytes[v] = raw;
+      d.id_byte_level[v] = 1;
     } else {
       d.id_bytes[v] = spelling;  // stands for its own text (only reachable as an added token)
     }
@@ -382,6 +383,7 @@ Status ParseAddedTokens(const FieldErrors& err, const json& root, TokenizerData&
     LUMEN_ASSIGN_OR_RETURN(token.rstrip, GetBool(err, t, path, "rstrip", false));
     LUMEN_RETURN_IF_ERROR(SetToken(err, path + ".id", d, token.content, id->get<int64_t>()));
     d.id_bytes[token.id] = token.content;
+    d.id_byte_level[token.id] = 0;
     d.id_special[token.id] = token.special ? 1 : 0;
     d.added_matcher.Add(token.content, static_cast<int32_t>(d.added.size()));
     d.added.push_back(std::move(token));
@@ -401,14 +403,28 @@ Status ParseDecoder(const FieldErrors& err, const json& root) {
 }
 
 void EncodePiece(const TokenizerData& d, std::string_view piece, std::vector<int32_t>& out) {
-  if (d.ignore_merges) {
-    const auto it = d.raw_to_id.find(std::string(piece));
-    if (it != d.raw_to_id.end()) {
-      out.push_back(it->second);
-      return;
-    }
+  const int32_t whole = d.whole_tokens.Find(piece);
+  if (whole >= 0) {
+    out.push_back(whole);
+    return;
   }
   d.merges.EncodeWord(piece, d.byte_ids.data(), out);
+}
+
+// Indexes the vocabulary entries that a piece can be looked up as: with ignore_merges every entry
+// (a piece in the vocabulary is taken whole), otherwise those BPE turns into themselves.
+void BuildWholeTokenIndex(TokenizerData& d) {
+  d.whole_tokens.Reserve(d.base_vocab);
+  std::vector<int32_t> ids;
+  for (size_t id = 0; id < d.id_bytes.size(); ++id) {
+    if (!d.id_byte_level[id] || d.id_bytes[id].empty()) continue;
+    if (!d.ignore_merges) {
+      ids.clear();
+      d.merges.EncodeWord(d.id_bytes[id], d.byte_ids.data(), ids);
+      if (ids.size() != 1 || ids[0] != static_cast<int32_t>(id)) continue;
+    }
+    d.whole_tokens.Add(d.id_bytes[id], static_cast<int32_t>(id));
+  }
 }
 
 // ByteLevel pre-tokenization of one piece (prefix space, optional GPT-2 split), then BPE.
@@ -519,6 +535,7 @@ Result<Tokenizer> Tokenizer::FromJson(std::string_view text, std::string_view or
   auto d = std::make_shared<TokenizerData>();
   LUMEN_RETURN_IF_ERROR(ParseModel(err, root, *d));
   LUMEN_RETURN_IF_ERROR(ParseAddedTokens(err, root, *d));
+  BuildWholeTokenIndex(*d);
   const auto normalizer = root.find("normalizer");
   if (normalizer != root.end())
     LUMEN_RETURN_IF_ERROR(ParseNormalizer(err, *normalizer, "normalizer", *d));
