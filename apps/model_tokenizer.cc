@@ -1,5 +1,4 @@
-// folders, commit rules, shared files, deadline 06:45 UTC, report format). <<< lumen model
-// tokenize: text on stdin to token ids on stdout, or back with --decode.
+// lumen model tokenize: text on stdin to token ids on stdout, or back with --decode.
 #include <cstdio>
 #include <iostream>
 #include <iterator>
