@@ -37,6 +37,8 @@ constexpr char kHex[] = "0123456789ABCDEF";
 // Escapes what may not appear raw in a path or query (space, controls, non-ASCII bytes, and
 // "<>\"`{}|\\^"), upper-cases existing escapes and decodes escapes of unreserved characters. A
 // '%' not followed by two hex digits is escaped as "%25".
+}  // namespace
+
 std::string CanonicalEscapes(std::string_view s) {
   std::string out;
   out.reserve(s.size());
@@ -71,6 +73,8 @@ std::string CanonicalEscapes(std::string_view s) {
   }
   return out;
 }
+
+namespace {
 
 // Prepares raw text from a page for libcurl: trims surrounding whitespace, drops tabs and
 // newlines (as browsers do), and escapes unsafe bytes after the authority so that libcurl

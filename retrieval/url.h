@@ -35,6 +35,10 @@ struct UrlParts {
 // Splits an absolute http(s) URL (normalizing it first). Errors as NormalizeUrl.
 Result<UrlParts> SplitUrl(std::string_view url);
 
+// `s` with percent-escapes upper-cased, escapes of unreserved characters decoded, and spaces,
+// controls, non-ASCII bytes and other unsafe characters escaped (also used for robots.txt paths).
+std::string CanonicalEscapes(std::string_view s);
+
 // True when `name` is a query parameter that only tracks clicks (removed by normalization).
 bool IsTrackingParameter(std::string_view name);
 
