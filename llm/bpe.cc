@@ -4,6 +4,7 @@
 #include <bit>
 #include <functional>
 #include <queue>
+#include <unordered_map>
 
 namespace lumen::llm {
 
@@ -70,9 +71,81 @@ void BpeMerges::EncodeWord(std::string_view word, const int32_t* byte_ids,
   }
   if (word.size() <= kShortWord) {
     EncodeShort(word, byte_ids, out);
+  } else if (rank_ordered_) {
+    EncodeLongByRank(word, byte_ids, out);
   } else {
     EncodeLong(word, byte_ids, out);
   }
+}
+
+void BpeMerges::Finish() {
+  // The highest rank of a merge producing each token.
+  std::unordered_map<int32_t, uint32_t> produced_at;
+  for (const Slot& s : slots_) {
+    if (s.key == kEmpty) continue;
+    uint32_t& r = produced_at.try_emplace(s.merged, 0).first->second;
+    r = std::max(r, s.rank + 1);  // stored +1 so that 0 means "not produced by any merge"
+  }
+  rank_ordered_ = true;
+  for (const Slot& s : slots_) {
+    if (s.key == kEmpty) continue;
+    for (const int32_t part : {static_cast<int32_t>(s.key >> 32), static_cast<int32_t>(s.key)}) {
+      const auto it = produced_at.find(part);
+      if (it != produced_at.end() && it->second > s.rank) rank_ordered_ = false;  // rank+1 > rank
+    }
+  }
+}
+
+// With rank-ordered merges, merging at rank r only creates pairs of higher rank (they contain the
+// new token, which every merge using it ranks after). So the ranks can be processed in increasing
+// order, each rank's positions left to right: exactly the heap's order, with one bucket of
+// positions per rank present in the word and a small heap of those ranks.
+void BpeMerges::EncodeLongByRank(std::string_view word, const int32_t* byte_ids,
+                                 std::vector<int32_t>& out) const {
+  const size_t n = word.size();
+  std::vector<int32_t> id(n), next(n), prev(n);
+  std::vector<bool> dead(n, false);
+  for (size_t i = 0; i < n; ++i) {
+    id[i] = byte_ids[static_cast<unsigned char>(word[i])];
+    prev[i] = static_cast<int32_t>(i) - 1;
+    next[i] = i + 1 < n ? static_cast<int32_t>(i + 1) : -1;
+  }
+  std::unordered_map<uint32_t, std::vector<int32_t>> buckets;
+  std::priority_queue<uint32_t, std::vector<uint32_t>, std::greater<>> ranks;
+  auto push = [&](int32_t pos) {
+    if (next[pos] < 0) return;
+    const Slot* s = Find(id[pos], id[next[pos]]);
+    if (s == nullptr) return;
+    std::vector<int32_t>& bucket = buckets[s->rank];
+    if (bucket.empty()) ranks.push(s->rank);
+    bucket.push_back(pos);
+  };
+  for (size_t i = 0; i + 1 < n; ++i) push(static_cast<int32_t>(i));
+  std::vector<int32_t> positions;
+  while (!ranks.empty()) {
+    const uint32_t rank = ranks.top();
+    ranks.pop();
+    const auto it = buckets.find(rank);
+    positions.swap(it->second);
+    buckets.erase(it);
+    if (!std::is_sorted(positions.begin(), positions.end())) {
+      std::sort(positions.begin(), positions.end());
+    }
+    for (const int32_t pos : positions) {
+      const int32_t nx = next[pos];
+      if (dead[pos] || nx < 0) continue;
+      const Slot* s = Find(id[pos], id[nx]);
+      if (s == nullptr || s->rank != rank) continue;  // stale: a side has merged since
+      id[pos] = s->merged;
+      dead[nx] = true;
+      next[pos] = next[nx];
+      if (next[nx] >= 0) prev[next[nx]] = pos;
+      if (prev[pos] >= 0) push(prev[pos]);
+      push(pos);
+    }
+    positions.clear();
+  }
+  for (int32_t i = 0; i >= 0; i = next[i]) out.push_back(id[i]);
 }
 
 void BpeMerges::EncodeShort(std::string_view word, const int32_t* byte_ids,

@@ -26,6 +26,10 @@ class BpeMerges {
   // given twice keeps its first (lowest) rank, as the reference implementations do.
   void Add(int32_t left, int32_t right, int32_t merged, uint32_t rank);
   size_t size() const { return size_; }
+  // Call after the last Add. Checks whether every merge ranks after all merges that produce its
+  // two parts (true of any merges list BPE training writes): then long words are merged rank by
+  // rank, in linear-time buckets, instead of through a heap of every pair.
+  void Finish();
 
   // Appends the ids of `word` to `out`. `byte_ids[b]` is the id of the single-byte token b.
   void EncodeWord(std::string_view word, const int32_t* byte_ids, std::vector<int32_t>& out) const;
@@ -46,10 +50,13 @@ class BpeMerges {
   const Slot* Find(int32_t left, int32_t right) const;
   void EncodeShort(std::string_view word, const int32_t* byte_ids, std::vector<int32_t>& out) const;
   void EncodeLong(std::string_view word, const int32_t* byte_ids, std::vector<int32_t>& out) const;
+  void EncodeLongByRank(std::string_view word, const int32_t* byte_ids,
+                        std::vector<int32_t>& out) const;
 
   std::vector<Slot> slots_;
   uint64_t mask_ = 0;
   size_t size_ = 0;
+  bool rank_ordered_ = false;  // see Finish()
 };
 
 // Pieces that encode to a single token, found with one hash lookup instead of running BPE: most

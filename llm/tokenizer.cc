@@ -255,10 +255,12 @@ Status ParsePreTokenizer(const FieldErrors& err, const json& p, const std::strin
       path + ".type", "pre-tokenizer \"" + t + "\" is not supported (Sequence, Split, ByteLevel)");
 }
 
-Status SetToken(const FieldErrors& err, const std::string& field, TokenizerData& d,
+// `field` names the entry in errors (built only when there is one).
+template <typename FieldName>
+Status SetToken(const FieldErrors& err, const FieldName& field, TokenizerData& d,
                 std::string_view spelling, int64_t id) {
   if (id < 0 || id >= (int64_t{1} << 30)) {
-    return err.Corrupt(field, "id " + std::to_string(id) + " is out of range");
+    return err.Corrupt(field(), "id " + std::to_string(id) + " is out of range");
   }
   const auto i = static_cast<size_t>(id);
   if (d.id_bytes.size() <= i) {
@@ -295,8 +297,10 @@ Status ParseModel(const FieldErrors& err, const json& root, TokenizerData& d) {
   d.spelling_to_id.reserve(vocab->size() * 2);
   std::string raw;
   for (const auto& [spelling, id] : vocab->items()) {
-    const std::string field = "model.vocab[" + json(spelling).dump() + "]";
-    if (!id.is_number_integer()) return err.Corrupt(field, "expected integer, got " + TypeName(id));
+    const auto field = [&spelling] { return "model.vocab[" + json(spelling).dump() + "]"; };
+    if (!id.is_number_integer()) {
+      return err.Corrupt(field(), "expected integer, got " + TypeName(id));
+    }
     const int64_t v = id.get<int64_t>();
     LUMEN_RETURN_IF_ERROR(SetToken(err, field, d, spelling, v));
     if (alphabet.ToBytes(spelling, raw)) {
@@ -324,37 +328,40 @@ Status ParseModel(const FieldErrors& err, const json& root, TokenizerData& d) {
   LUMEN_ASSIGN_OR_RETURN(const json* merges,
                          Get(err, *model, "model", "merges", json::value_t::array));
   d.merges.Reserve(merges->size());
-  std::string left, right;
+  std::string left, right, both;
   for (size_t i = 0; i < merges->size(); ++i) {
     const json& m = (*merges)[i];
-    const std::string field = "model.merges[" + std::to_string(i) + "]";
+    const auto field = [i] { return "model.merges[" + std::to_string(i) + "]"; };
     if (m.is_string()) {  // "a b"
       const std::string& s = m.get_ref<const std::string&>();
       const size_t space = s.find(' ');
       if (space == std::string::npos || s.find(' ', space + 1) != std::string::npos) {
-        return err.Corrupt(field, "expected two tokens separated by one space, got " + m.dump());
+        return err.Corrupt(field(), "expected two tokens separated by one space, got " + m.dump());
       }
-      left = s.substr(0, space);
-      right = s.substr(space + 1);
+      left.assign(s, 0, space);
+      right.assign(s, space + 1);
     } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
-      left = m[0].get<std::string>();
-      right = m[1].get<std::string>();
+      left = m[0].get_ref<const std::string&>();
+      right = m[1].get_ref<const std::string&>();
     } else {
-      return err.Corrupt(field, "expected \"a b\" or [\"a\", \"b\"], got " + m.dump());
+      return err.Corrupt(field(), "expected \"a b\" or [\"a\", \"b\"], got " + m.dump());
     }
     const auto l = d.spelling_to_id.find(left);
     const auto r = d.spelling_to_id.find(right);
-    const auto merged = d.spelling_to_id.find(left + right);
+    both.assign(left).append(right);
+    const auto merged = d.spelling_to_id.find(both);
     if (l == d.spelling_to_id.end() || r == d.spelling_to_id.end()) {
-      return err.Corrupt(field, "token " + json(l == d.spelling_to_id.end() ? left : right).dump() +
-                                    " is not in model.vocab");
+      return err.Corrupt(field(), "token " +
+                                      json(l == d.spelling_to_id.end() ? left : right).dump() +
+                                      " is not in model.vocab");
     }
     if (merged == d.spelling_to_id.end()) {
-      return err.Corrupt(field,
+      return err.Corrupt(field(),
                          "merged token " + json(left + right).dump() + " is not in model.vocab");
     }
     d.merges.Add(l->second, r->second, merged->second, static_cast<uint32_t>(i));
   }
+  d.merges.Finish();
   d.merge_count = merges->size();
   return Status::Ok();
 }
@@ -381,7 +388,8 @@ Status ParseAddedTokens(const FieldErrors& err, const json& root, TokenizerData&
     LUMEN_ASSIGN_OR_RETURN(token.special, GetBool(err, t, path, "special", false));
     LUMEN_ASSIGN_OR_RETURN(token.lstrip, GetBool(err, t, path, "lstrip", false));
     LUMEN_ASSIGN_OR_RETURN(token.rstrip, GetBool(err, t, path, "rstrip", false));
-    LUMEN_RETURN_IF_ERROR(SetToken(err, path + ".id", d, token.content, id->get<int64_t>()));
+    LUMEN_RETURN_IF_ERROR(SetToken(
+        err, [&path] { return path + ".id"; }, d, token.content, id->get<int64_t>()));
     d.id_bytes[token.id] = token.content;
     d.id_byte_level[token.id] = 0;
     d.id_special[token.id] = token.special ? 1 : 0;

@@ -306,6 +306,33 @@ TEST(TokenizerTest, BpeMergesByRankLeftmostFirst) {
   EXPECT_EQ(tok->Encode(longword), want);
 }
 
+TEST(TokenizerTest, LongWordsMergeAsShortOnesWhateverTheMergeOrder) {
+  // Rank-ordered merges take the bucket path for long words; a list where a merge ranks before
+  // the merge producing its part ("aa b" before "a a") takes the heap path. Both must agree with
+  // the short-word path.
+  for (const bool rank_ordered : {true, false}) {
+    json j = TinyTokenizer();
+    if (!rank_ordered) {
+      j["model"]["vocab"]["aab"] = 400;
+      j["model"]["merges"].insert(j["model"]["merges"].begin(), json::array({"aa", "b"}));
+    }
+    Result<Tokenizer> tok = FromJson(j);
+    ASSERT_TRUE(tok.ok()) << tok.status().ToString();
+    const std::string unit = "aabxyzaaaxyz";  // nothing merges across units
+    const std::vector<int32_t> short_ids = tok->Encode(unit);
+    std::string word;
+    std::vector<int32_t> want;
+    for (int i = 0; i < 40; ++i) {
+      word += unit;
+      want.insert(want.end(), short_ids.begin(), short_ids.end());
+    }
+    EXPECT_EQ(tok->Encode(word), want) << "rank_ordered=" << rank_ordered;
+    if (!rank_ordered) {
+      EXPECT_EQ(short_ids.front(), 400);  // "aab" was reached
+    }
+  }
+}
+
 TEST(TokenizerTest, MalformedFilesAreErrorsThatNameTheField) {
   struct Case {
     std::string what;
