@@ -1,0 +1,45 @@
+#include "llm/causal_lm.h"
+
+#include "llm/qwen3_moe.h"
+#include "llm/safetensors.h"
+
+namespace lumen::llm {
+
+Status CausalLM::CheckForward(const SequenceState& seq, std::span<const int> tokens,
+                              std::span<float> logits) const {
+  const ModelConfig& c = config();
+  if (tokens.empty()) return InvalidArgument("no tokens to process");
+  if (logits.size() != static_cast<std::size_t>(c.vocab_size)) {
+    return InvalidArgument("logits buffer has " + std::to_string(logits.size()) +
+                           " entries, the vocabulary " + std::to_string(c.vocab_size));
+  }
+  for (int id : tokens) {
+    if (id < 0 || id >= c.vocab_size) {
+      return InvalidArgument("token id " + std::to_string(id) + " is outside the vocabulary [0, " +
+                             std::to_string(c.vocab_size) + ")");
+    }
+  }
+  if (tokens.size() > static_cast<std::size_t>(seq.capacity() - seq.length())) {
+    return ResourceExhausted("context full: " + std::to_string(seq.length()) + " + " +
+                             std::to_string(tokens.size()) + " tokens exceed the context of " +
+                             std::to_string(seq.capacity()));
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<CausalLM>> LoadCausalLM(const std::string& dir,
+                                               const EngineOptions& options) {
+  LUMEN_ASSIGN_OR_RETURN(ModelConfig config, LoadModelConfig(dir));
+  LUMEN_ASSIGN_OR_RETURN(Checkpoint checkpoint, Checkpoint::Open(dir));
+  switch (config.arch) {
+    case Architecture::kQwen3Moe:
+    case Architecture::kQwen3: {
+      Result<std::unique_ptr<CausalLM>> m = LoadQwen3(std::move(checkpoint), config, options);
+      if (!m.ok()) return m.status().WithContext(dir);
+      return m;
+    }
+  }
+  return Unimplemented("no implementation for this architecture");
+}
+
+}  // namespace lumen::llm

@@ -1,0 +1,140 @@
+#include "llm/cpu/matmul.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+namespace lumen::llm::cpu {
+namespace {
+
+constexpr std::size_t kTokenTile = 64;  // tokens whose activations stay in L2 during a panel
+
+struct Task {
+  const MatMulJob* job;
+  std::size_t row_begin, row_end;
+};
+
+void DecodeRows(const SimdKernels& simd, const WeightMatrix& w, std::size_t row, std::size_t count,
+                float* out) {
+  for (std::size_t r = 0; r < count; ++r) DecodeRow(simd, w, row + r, out + r * w.cols);
+}
+
+// One output row computed through a decoded copy (rows that do not fill a group of four).
+void SingleRow(const SimdKernels& simd, const MatMulJob& job, std::size_t row,
+               std::vector<float>& buf) {
+  const WeightMatrix& w = *job.w;
+  const std::size_t cols = static_cast<std::size_t>(w.cols),
+                    rows = static_cast<std::size_t>(w.rows);
+  buf.resize(cols);
+  DecodeRow(simd, w, row, buf.data());
+  for (std::size_t t = 0; t < job.n; ++t) {
+    job.y[t * rows + row] = simd.dot(buf.data(), job.x + t * cols, cols);
+  }
+}
+
+// Rows [r0, r1) of one job, r1 - r0 a multiple of 4 except possibly at the matrix end.
+void RunTask(const SimdKernels& simd, const Task& task) {
+  const MatMulJob& job = *task.job;
+  const WeightMatrix& w = *job.w;
+  const std::size_t cols = static_cast<std::size_t>(w.cols),
+                    rows = static_cast<std::size_t>(w.rows);
+  thread_local std::vector<float> panel;
+  std::size_t r = task.row_begin;
+  const std::size_t full_end = task.row_begin + (task.row_end - task.row_begin) / 4 * 4;
+  const bool streamed = job.n <= 2 && (w.dtype == DType::kF8E4M3 || w.dtype == DType::kBF16);
+  if (streamed) {
+    for (; r < full_end; r += 4) {
+      for (std::size_t t = 0; t < job.n; ++t) {
+        float out[4];
+        const float* xt = job.x + t * cols;
+        if (w.dtype == DType::kF8E4M3) {
+          const float* scales[4] = {w.ScaleRow(r), w.ScaleRow(r + 1), w.ScaleRow(r + 2),
+                                    w.ScaleRow(r + 3)};
+          simd.dot_fp8_rows4(w.data + r * cols, cols, scales, w.block_cols, xt, cols, out);
+        } else {
+          simd.dot_bf16_rows4(reinterpret_cast<const std::uint16_t*>(w.data) + r * cols, cols, xt,
+                              cols, out);
+        }
+        for (int i = 0; i < 4; ++i) job.y[t * rows + r + i] = out[i];
+      }
+    }
+  } else if (full_end > r) {
+    const bool direct = w.dtype == DType::kF32;
+    if (!direct) panel.resize(4 * cols);
+    for (std::size_t t0 = 0; t0 < job.n; t0 += kTokenTile) {
+      const std::size_t t1 = std::min(job.n, t0 + kTokenTile);
+      for (std::size_t rr = r; rr < full_end; rr += 4) {
+        const float* p = reinterpret_cast<const float*>(w.data) + rr * cols;
+        if (!direct) {
+          DecodeRows(simd, w, rr, 4, panel.data());
+          p = panel.data();
+        }
+        std::size_t t = t0;
+        for (; t < t1; t += 2) {
+          const std::size_t x_stride = t + 1 < t1 ? cols : 0;
+          float out[8];
+          simd.dot_f32_rows4x2(p, cols, job.x + t * cols, x_stride, cols, out);
+          for (int i = 0; i < 4; ++i) {
+            job.y[t * rows + rr + i] = out[2 * i];
+            if (x_stride) job.y[(t + 1) * rows + rr + i] = out[2 * i + 1];
+          }
+        }
+      }
+    }
+    r = full_end;
+  }
+  r = std::max(r, full_end);
+  thread_local std::vector<float> buf;
+  for (; r < task.row_end; ++r) SingleRow(simd, job, r, buf);
+}
+
+}  // namespace
+
+void DecodeRow(const SimdKernels& simd, const WeightMatrix& w, std::size_t row, float* out) {
+  const std::size_t cols = static_cast<std::size_t>(w.cols);
+  switch (w.dtype) {
+    case DType::kF8E4M3: {
+      const std::uint8_t* src = w.data + row * cols;
+      const float* scales = w.ScaleRow(static_cast<std::int64_t>(row));
+      const std::size_t bc = static_cast<std::size_t>(w.block_cols);
+      for (std::size_t j = 0, b = 0; j < cols; j += bc, ++b) {
+        simd.decode_fp8(src + j, scales[b], std::min(bc, cols - j), out + j);
+      }
+      return;
+    }
+    case DType::kBF16:
+      simd.decode_bf16(reinterpret_cast<const std::uint16_t*>(w.data) + row * cols, cols, out);
+      return;
+    case DType::kF16:
+      simd.decode_f16(reinterpret_cast<const std::uint16_t*>(w.data) + row * cols, cols, out);
+      return;
+    case DType::kF32: std::memcpy(out, w.data + row * cols * 4, cols * 4); return;
+    default: std::fill(out, out + cols, 0.0f);
+  }
+}
+
+void MatMulMany(const CpuContext& ctx, std::span<const MatMulJob> jobs) {
+  // Split every job's rows into groups of four so that there are a few tasks per thread,
+  // weighting a row by its weight bytes plus its multiply-adds.
+  double total = 0;
+  for (const MatMulJob& j : jobs) {
+    if (j.n == 0) continue;
+    total += static_cast<double>(j.w->rows) * static_cast<double>(j.w->cols) *
+             (static_cast<double>(j.n) + 4.0);
+  }
+  if (total == 0) return;
+  const double per_task = total / static_cast<double>(ctx.threads() * 4);
+  std::vector<Task> tasks;
+  for (const MatMulJob& j : jobs) {
+    if (j.n == 0) continue;
+    const std::size_t rows = static_cast<std::size_t>(j.w->rows);
+    const double row_work = static_cast<double>(j.w->cols) * (static_cast<double>(j.n) + 4.0);
+    std::size_t step = static_cast<std::size_t>(per_task / row_work);
+    step = std::max<std::size_t>(4, step / 4 * 4);
+    for (std::size_t r = 0; r < rows; r += step) tasks.push_back({&j, r, std::min(rows, r + step)});
+  }
+  const SimdKernels& simd = *ctx.simd;
+  ctx.ParallelFor(tasks.size(), [&](std::size_t i) { RunTask(simd, tasks[i]); });
+}
+
+}  // namespace lumen::llm::cpu

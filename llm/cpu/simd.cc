@@ -1,0 +1,148 @@
+#include "llm/cpu/simd.h"
+
+#include <array>
+#include <cstring>
+
+#include "llm/fp8.h"
+#include "llm/weights.h"
+
+namespace lumen::llm::cpu {
+
+// Defined in simd_avx2.cc and simd_avx512.cc (compiled with per-function target attributes, so
+// the rest of the program runs on any x86-64).
+const SimdKernels& Avx2Kernels();
+const SimdKernels& Avx512Kernels();
+
+namespace {
+
+const std::array<float, 256>& E4M3Table() {
+  static const std::array<float, 256> table = [] {
+    std::array<float, 256> t{};
+    for (int i = 0; i < 256; ++i) t[i] = DecodeE4M3(static_cast<std::uint8_t>(i));
+    return t;
+  }();
+  return table;
+}
+
+float Dot(const float* a, const float* b, std::size_t n) {
+  float s = 0.0f;
+  for (std::size_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+void Axpy(float a, const float* x, float* y, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+void DecodeFp8(const std::uint8_t* src, float scale, std::size_t n, float* dst) {
+  const auto& t = E4M3Table();
+  for (std::size_t i = 0; i < n; ++i) dst[i] = t[src[i]] * scale;
+}
+
+void DecodeBf16(const std::uint16_t* src, std::size_t n, float* dst) {
+  for (std::size_t i = 0; i < n; ++i) dst[i] = Bf16ToFloat(src[i]);
+}
+
+void DecodeF16(const std::uint16_t* src, std::size_t n, float* dst) {
+  for (std::size_t i = 0; i < n; ++i) dst[i] = F16ToFloat(src[i]);
+}
+
+void DotFp8Rows4(const std::uint8_t* w, std::size_t stride, const float* const scales[4],
+                 std::size_t block, const float* x, std::size_t n, float out[4]) {
+  const auto& t = E4M3Table();
+  for (int r = 0; r < 4; ++r) {
+    const std::uint8_t* row = w + r * stride;
+    float total = 0.0f;
+    for (std::size_t j0 = 0; j0 < n; j0 += block) {
+      const std::size_t j1 = j0 + block < n ? j0 + block : n;
+      float s = 0.0f;
+      for (std::size_t j = j0; j < j1; ++j) s += t[row[j]] * x[j];
+      total += s * scales[r][j0 / block];
+    }
+    out[r] = total;
+  }
+}
+
+void DotBf16Rows4(const std::uint16_t* w, std::size_t stride, const float* x, std::size_t n,
+                  float out[4]) {
+  for (int r = 0; r < 4; ++r) {
+    const std::uint16_t* row = w + r * stride;
+    float s = 0.0f;
+    for (std::size_t j = 0; j < n; ++j) s += Bf16ToFloat(row[j]) * x[j];
+    out[r] = s;
+  }
+}
+
+void DotF32Rows4x2(const float* w, std::size_t stride, const float* x, std::size_t x_stride,
+                   std::size_t n, float out[8]) {
+  for (int r = 0; r < 4; ++r) {
+    out[r * 2] = Dot(w + r * stride, x, n);
+    out[r * 2 + 1] = Dot(w + r * stride, x + x_stride, n);
+  }
+}
+
+const SimdKernels kScalar = {Isa::kScalar, Dot,         Axpy,         DecodeFp8,    DecodeBf16,
+                             DecodeF16,    DotFp8Rows4, DotBf16Rows4, DotF32Rows4x2};
+
+}  // namespace
+
+std::string_view IsaName(Isa isa) {
+  switch (isa) {
+    case Isa::kScalar: return "scalar";
+    case Isa::kAvx2: return "avx2";
+    case Isa::kAvx512: return "avx512";
+  }
+  return "?";
+}
+
+bool CpuSupports(Isa isa) {
+#if defined(__x86_64__)
+  switch (isa) {
+    case Isa::kScalar: return true;
+    case Isa::kAvx2:
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+             __builtin_cpu_supports("f16c");
+    case Isa::kAvx512:
+      return CpuSupports(Isa::kAvx2) && __builtin_cpu_supports("avx512f") &&
+             __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+  }
+  return false;
+#else
+  return isa == Isa::kScalar;
+#endif
+}
+
+Isa BestIsa() {
+  if (CpuSupports(Isa::kAvx512)) return Isa::kAvx512;
+  if (CpuSupports(Isa::kAvx2)) return Isa::kAvx2;
+  return Isa::kScalar;
+}
+
+Result<Isa> ParseIsa(std::string_view name) {
+  Isa isa;
+  if (name == "auto") return BestIsa();
+  if (name == "scalar") {
+    isa = Isa::kScalar;
+  } else if (name == "avx2") {
+    isa = Isa::kAvx2;
+  } else if (name == "avx512") {
+    isa = Isa::kAvx512;
+  } else {
+    return InvalidArgument("unknown instruction set \"" + std::string(name) +
+                           "\" (auto, avx512, avx2 or scalar)");
+  }
+  if (!CpuSupports(isa)) {
+    return InvalidArgument("this CPU does not support " + std::string(name));
+  }
+  return isa;
+}
+
+const SimdKernels& KernelsFor(Isa isa) {
+#if defined(__x86_64__)
+  if (isa == Isa::kAvx512) return Avx512Kernels();
+  if (isa == Isa::kAvx2) return Avx2Kernels();
+#endif
+  return kScalar;
+}
+
+}  // namespace lumen::llm::cpu

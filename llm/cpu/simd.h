@@ -1,0 +1,55 @@
+// The innermost loops of the CPU engine, one implementation per instruction set, chosen at run
+// time: AVX-512 (F+BW+VL+F16C... as on Ice Lake / Zen 4 and later), AVX2+FMA+F16C, or portable
+// scalar code. Everything above this file (matmul.h, ops.h, attention.h) is ISA-independent.
+//
+// FP8 E4M3 is decoded in registers: a code b becomes the IEEE half with bits
+// ((b & 0x7F) << 7) | ((b & 0x80) << 8), whose value is e4m3(b) / 256 exactly (subnormals
+// included), converted to fp32 by the F16C instruction; the factor 256 is folded into the block
+// scale. NaN codes never reach the kernels (weights are checked at load).
+//
+// The tables are immutable; every function is thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace lumen::llm::cpu {
+
+enum class Isa { kScalar, kAvx2, kAvx512 };
+
+std::string_view IsaName(Isa isa);  // "scalar", "avx2", "avx512"
+// "auto" (the best this CPU supports), "avx512", "avx2" or "scalar". Asking for an instruction
+// set the CPU lacks is an error.
+Result<Isa> ParseIsa(std::string_view name);
+Isa BestIsa();
+bool CpuSupports(Isa isa);
+
+struct SimdKernels {
+  Isa isa;
+  // Σ a[i]·b[i].
+  float (*dot)(const float* a, const float* b, std::size_t n);
+  // y[i] += a·x[i].
+  void (*axpy)(float a, const float* x, float* y, std::size_t n);
+  // dst[i] = e4m3(src[i]) × scale.
+  void (*decode_fp8)(const std::uint8_t* src, float scale, std::size_t n, float* dst);
+  void (*decode_bf16)(const std::uint16_t* src, std::size_t n, float* dst);
+  void (*decode_f16)(const std::uint16_t* src, std::size_t n, float* dst);
+  // out[r] = Σ_j e4m3(w[r·stride + j]) × scales[r][j / block] × x[j] for r in 0..3, j < n;
+  // `block` (a multiple of 16) is the scale block width along j.
+  void (*dot_fp8_rows4)(const std::uint8_t* w, std::size_t stride, const float* const scales[4],
+                        std::size_t block, const float* x, std::size_t n, float out[4]);
+  // out[r] = Σ_j bf16(w[r·stride + j]) × x[j] for r in 0..3.
+  void (*dot_bf16_rows4)(const std::uint16_t* w, std::size_t stride, const float* x, std::size_t n,
+                         float out[4]);
+  // out[r·2 + t] = Σ_j w[r·stride + j] × x_t[j] for r in 0..3, t in 0..1 (x_1 = x + x_stride).
+  void (*dot_f32_rows4x2)(const float* w, std::size_t stride, const float* x, std::size_t x_stride,
+                          std::size_t n, float out[8]);
+};
+
+// The kernels for `isa`; `isa` must be supported by this CPU (see CpuSupports).
+const SimdKernels& KernelsFor(Isa isa);
+
+}  // namespace lumen::llm::cpu

@@ -1,0 +1,177 @@
+// AVX2 + FMA + F16C kernels (see simd.h). Functions carry target attributes instead of the file
+// carrying compiler flags, so the library still runs on CPUs without these instructions.
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#include "llm/cpu/simd.h"
+#include "llm/fp8.h"
+#include "llm/weights.h"
+
+#define LUMEN_AVX2 __attribute__((target("avx2,fma,f16c")))
+
+namespace lumen::llm::cpu {
+namespace {
+
+LUMEN_AVX2 inline float HSum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// 8 E4M3 codes (low 8 bytes of b, already placed in the high byte of each 16-bit lane) -> 8
+// floats equal to e4m3 / 256.
+LUMEN_AVX2 inline __m256 HalvesToFloat(__m128i high_bytes) {
+  const __m128i h =
+      _mm_and_si128(_mm_srai_epi16(high_bytes, 1), _mm_set1_epi16(-16385));  // ~0x4000
+  return _mm256_cvtph_ps(h);
+}
+
+// 16 codes -> two vectors of 8 floats (e4m3 / 256).
+LUMEN_AVX2 inline void Fp8x16(const std::uint8_t* p, __m256& lo, __m256& hi) {
+  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i z = _mm_setzero_si128();
+  lo = HalvesToFloat(_mm_unpacklo_epi8(z, b));
+  hi = HalvesToFloat(_mm_unpackhi_epi8(z, b));
+}
+
+LUMEN_AVX2 float Dot(const float* a, const float* b, std::size_t n) {
+  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+  }
+  for (; i + 8 <= n; i += 8)
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+  float s = HSum(_mm256_add_ps(s0, s1));
+  for (; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+LUMEN_AVX2 void Axpy(float a, const float* x, float* y, std::size_t n) {
+  const __m256 va = _mm256_set1_ps(a);
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+  }
+  for (; i < n; ++i) y[i] += a * x[i];
+}
+
+LUMEN_AVX2 void DecodeFp8(const std::uint8_t* src, float scale, std::size_t n, float* dst) {
+  const __m256 s = _mm256_set1_ps(scale * 256.0f);
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m256 lo, hi;
+    Fp8x16(src + i, lo, hi);
+    _mm256_storeu_ps(dst + i, _mm256_mul_ps(lo, s));
+    _mm256_storeu_ps(dst + i + 8, _mm256_mul_ps(hi, s));
+  }
+  for (; i < n; ++i) dst[i] = DecodeE4M3(src[i]) * scale;
+}
+
+LUMEN_AVX2 void DecodeBf16(const std::uint16_t* src, std::size_t n, float* dst) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
+    const __m256i w = _mm256_slli_epi32(_mm256_cvtepu16_epi32(b), 16);
+    _mm256_storeu_ps(dst + i, _mm256_castsi256_ps(w));
+  }
+  for (; i < n; ++i) dst[i] = Bf16ToFloat(src[i]);
+}
+
+LUMEN_AVX2 void DecodeF16(const std::uint16_t* src, std::size_t n, float* dst) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
+    _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(b));
+  }
+  for (; i < n; ++i) dst[i] = F16ToFloat(src[i]);
+}
+
+LUMEN_AVX2 void DotFp8Rows4(const std::uint8_t* w, std::size_t stride, const float* const scales[4],
+                            std::size_t block, const float* x, std::size_t n, float out[4]) {
+  __m256 total[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                     _mm256_setzero_ps()};
+  float tail[4] = {0, 0, 0, 0};
+  for (std::size_t j0 = 0; j0 < n; j0 += block) {
+    const std::size_t j1 = j0 + block < n ? j0 + block : n;
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                     _mm256_setzero_ps()};
+    std::size_t j = j0;
+    for (; j + 16 <= j1; j += 16) {
+      const __m256 x0 = _mm256_loadu_ps(x + j), x1 = _mm256_loadu_ps(x + j + 8);
+      for (int r = 0; r < 4; ++r) {
+        __m256 lo, hi;
+        Fp8x16(w + r * stride + j, lo, hi);
+        acc[r] = _mm256_fmadd_ps(lo, x0, acc[r]);
+        acc[r] = _mm256_fmadd_ps(hi, x1, acc[r]);
+      }
+    }
+    const std::size_t b = j0 / block;
+    for (int r = 0; r < 4; ++r) {
+      total[r] = _mm256_fmadd_ps(acc[r], _mm256_set1_ps(scales[r][b] * 256.0f), total[r]);
+      float s = 0.0f;
+      for (std::size_t k = j; k < j1; ++k) s += DecodeE4M3(w[r * stride + k]) * x[k];
+      tail[r] += s * scales[r][b];
+    }
+  }
+  for (int r = 0; r < 4; ++r) out[r] = HSum(total[r]) + tail[r];
+}
+
+LUMEN_AVX2 void DotBf16Rows4(const std::uint16_t* w, std::size_t stride, const float* x,
+                             std::size_t n, float out[4]) {
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                   _mm256_setzero_ps()};
+  std::size_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const __m256 xv = _mm256_loadu_ps(x + j);
+    for (int r = 0; r < 4; ++r) {
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + r * stride + j));
+      const __m256 wv = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(b), 16));
+      acc[r] = _mm256_fmadd_ps(wv, xv, acc[r]);
+    }
+  }
+  for (int r = 0; r < 4; ++r) {
+    float s = HSum(acc[r]);
+    for (std::size_t k = j; k < n; ++k) s += Bf16ToFloat(w[r * stride + k]) * x[k];
+    out[r] = s;
+  }
+}
+
+LUMEN_AVX2 void DotF32Rows4x2(const float* w, std::size_t stride, const float* x,
+                              std::size_t x_stride, std::size_t n, float out[8]) {
+  __m256 acc[8];
+  for (auto& a : acc) a = _mm256_setzero_ps();
+  const float* x1 = x + x_stride;
+  std::size_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const __m256 a = _mm256_loadu_ps(x + j), b = _mm256_loadu_ps(x1 + j);
+    for (int r = 0; r < 4; ++r) {
+      const __m256 wv = _mm256_loadu_ps(w + r * stride + j);
+      acc[2 * r] = _mm256_fmadd_ps(wv, a, acc[2 * r]);
+      acc[2 * r + 1] = _mm256_fmadd_ps(wv, b, acc[2 * r + 1]);
+    }
+  }
+  for (int r = 0; r < 4; ++r) {
+    float s0 = HSum(acc[2 * r]), s1 = HSum(acc[2 * r + 1]);
+    for (std::size_t k = j; k < n; ++k) {
+      s0 += w[r * stride + k] * x[k];
+      s1 += w[r * stride + k] * x1[k];
+    }
+    out[2 * r] = s0;
+    out[2 * r + 1] = s1;
+  }
+}
+
+const SimdKernels kAvx2 = {Isa::kAvx2, Dot,         Axpy,         DecodeFp8,    DecodeBf16,
+                           DecodeF16,  DotFp8Rows4, DotBf16Rows4, DotF32Rows4x2};
+
+}  // namespace
+
+const SimdKernels& Avx2Kernels() {
+  return kAvx2;
+}
+
+}  // namespace lumen::llm::cpu
+#endif

@@ -1,0 +1,199 @@
+// FP8 E4M3 against its definition, the SIMD kernels against plain loops, and the sampler.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "llm/cpu/matmul.h"
+#include "llm/cpu/simd.h"
+#include "llm/fp8.h"
+#include "llm/quantize.h"
+#include "llm/sampler.h"
+
+namespace lumen::llm {
+namespace {
+
+// The OCP E4M3 definition: sign, 4-bit exponent with bias 7, 3-bit mantissa, subnormals at
+// exponent 0, S.1111.111 = NaN, no infinities.
+double Definition(int code) {
+  const int s = code >> 7, e = (code >> 3) & 15, m = code & 7;
+  if (e == 15 && m == 7) return NAN;
+  const double mag = e == 0 ? m / 512.0 : (8 + m) * std::ldexp(1.0, e - 10);
+  return s ? -mag : mag;
+}
+
+std::vector<cpu::Isa> SupportedIsas() {
+  std::vector<cpu::Isa> v;
+  for (cpu::Isa i : {cpu::Isa::kScalar, cpu::Isa::kAvx2, cpu::Isa::kAvx512}) {
+    if (cpu::CpuSupports(i)) v.push_back(i);
+  }
+  return v;
+}
+
+TEST(Fp8Test, AllCodesDecodeAsTheFormatDefines) {
+  for (int c = 0; c < 256; ++c) {
+    const double want = Definition(c);
+    const float got = DecodeE4M3(static_cast<std::uint8_t>(c));
+    if (std::isnan(want)) {
+      EXPECT_TRUE(std::isnan(got)) << c;
+      EXPECT_TRUE(IsE4M3NaN(static_cast<std::uint8_t>(c)));
+    } else {
+      EXPECT_EQ(static_cast<double>(got), want) << "code " << c;
+      EXPECT_EQ(std::signbit(got), c >= 128) << "code " << c;
+    }
+  }
+  EXPECT_EQ(DecodeE4M3(0x7E), 448.0f);
+  EXPECT_EQ(DecodeE4M3(0xFE), -448.0f);
+  EXPECT_EQ(DecodeE4M3(0x01), 1.0f / 512);  // smallest subnormal
+  EXPECT_EQ(DecodeE4M3(0x08), 1.0f / 64);   // smallest normal
+}
+
+TEST(Fp8Test, EncodeRoundsToNearestEvenAndSaturates) {
+  for (int c = 0; c < 256; ++c) {
+    if (IsE4M3NaN(static_cast<std::uint8_t>(c))) continue;
+    EXPECT_EQ(EncodeE4M3(DecodeE4M3(static_cast<std::uint8_t>(c))), c) << c;
+  }
+  // Midpoints between neighbours go to the even mantissa.
+  EXPECT_EQ(EncodeE4M3(1.0625f), EncodeE4M3(1.0f));           // between 1 and 1.125
+  EXPECT_EQ(EncodeE4M3(1.1875f), EncodeE4M3(1.25f));          // between 1.125 and 1.25
+  EXPECT_EQ(EncodeE4M3(1.5f / 512), EncodeE4M3(2.0f / 512));  // subnormal midpoint
+  EXPECT_EQ(EncodeE4M3(1000.0f), 0x7E);
+  EXPECT_EQ(EncodeE4M3(-1e30f), 0xFE);
+  EXPECT_EQ(EncodeE4M3(INFINITY), 0x7E);
+  EXPECT_EQ(EncodeE4M3(464.0f), 0x7E);  // above the midpoint of 448 and 480: still saturates
+  EXPECT_EQ(EncodeE4M3(NAN), 0x7F);
+  EXPECT_EQ(EncodeE4M3(-0.0f), 0x80);
+  EXPECT_EQ(EncodeE4M3(1e-6f), 0x00);  // underflow to zero
+}
+
+TEST(SimdTest, Fp8DecodingMatchesTheDefinitionOnEveryInstructionSet) {
+  std::vector<std::uint8_t> codes;
+  for (int c = 0; c < 256; ++c) {
+    if (!IsE4M3NaN(static_cast<std::uint8_t>(c))) codes.push_back(static_cast<std::uint8_t>(c));
+  }
+  for (cpu::Isa isa : SupportedIsas()) {
+    const cpu::SimdKernels& k = cpu::KernelsFor(isa);
+    std::vector<float> out(codes.size());
+    k.decode_fp8(codes.data(), 0.5f, codes.size(), out.data());
+    for (std::size_t i = 0; i < codes.size(); ++i) {
+      EXPECT_EQ(static_cast<double>(out[i]), Definition(codes[i]) * 0.5)
+          << cpu::IsaName(isa) << " code " << int(codes[i]);
+    }
+  }
+}
+
+TEST(SimdTest, FusedFp8DotProductsMatchPlainLoops) {
+  // Four rows of 200 codes (block width 32: the last block is partial, with a scalar tail).
+  const std::size_t n = 200, block = 32;
+  std::vector<std::uint8_t> w(4 * n);
+  std::vector<float> x(n);
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = static_cast<std::uint8_t>((i * 37 + 11) & 0xBF);
+  for (std::size_t i = 0; i < n; ++i) x[i] = std::sin(static_cast<float>(i));
+  std::vector<std::vector<float>> scales(4, std::vector<float>((n + block - 1) / block));
+  for (int r = 0; r < 4; ++r) {
+    for (std::size_t b = 0; b < scales[r].size(); ++b) scales[r][b] = 0.01f * (r + 1) + 0.001f * b;
+  }
+  const float* sp[4] = {scales[0].data(), scales[1].data(), scales[2].data(), scales[3].data()};
+  for (cpu::Isa isa : SupportedIsas()) {
+    float out[4];
+    cpu::KernelsFor(isa).dot_fp8_rows4(w.data(), n, sp, block, x.data(), n, out);
+    for (int r = 0; r < 4; ++r) {
+      double want = 0;
+      for (std::size_t j = 0; j < n; ++j)
+        want += Definition(w[r * n + j]) * sp[r][j / block] * x[j];
+      EXPECT_NEAR(out[r], want, 1e-4 * (1 + std::fabs(want))) << cpu::IsaName(isa) << " row " << r;
+    }
+  }
+}
+
+TEST(SimdTest, MatMulAgreesForOneTokenAndManyTokens) {
+  // 13 rows (not a multiple of 4) × 70 columns, FP8 in 16×16 blocks; 1 and 5 tokens.
+  const std::int64_t rows = 13, cols = 70;
+  std::vector<float> dense(static_cast<std::size_t>(rows * cols));
+  for (std::size_t i = 0; i < dense.size(); ++i) dense[i] = std::cos(0.37f * static_cast<float>(i));
+  Fp8Block q = QuantizeFp8Blocks(dense.data(), rows, cols, 16, 16);
+  WeightMatrix w{.name = "w",
+                 .dtype = DType::kF8E4M3,
+                 .rows = rows,
+                 .cols = cols,
+                 .data = q.codes.data(),
+                 .scales = q.scales.data(),
+                 .block_rows = 16,
+                 .block_cols = 16,
+                 .scale_cols = (cols + 15) / 16};
+  std::vector<float> x(5 * cols);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.11f * static_cast<float>(i));
+  for (cpu::Isa isa : SupportedIsas()) {
+    const cpu::CpuContext ctx{.simd = &cpu::KernelsFor(isa), .pool = nullptr};
+    for (std::size_t n : {1u, 5u}) {
+      std::vector<float> y(n * rows);
+      cpu::MatMul(ctx, w, x.data(), n, y.data());
+      for (std::size_t t = 0; t < n; ++t) {
+        for (std::int64_t r = 0; r < rows; ++r) {
+          double want = 0;
+          for (std::int64_t j = 0; j < cols; ++j) {
+            want += Definition(q.codes[r * cols + j]) * q.scales[(r / 16) * w.scale_cols + j / 16] *
+                    x[t * cols + j];
+          }
+          EXPECT_NEAR(y[t * rows + r], want, 1e-4 * (1 + std::fabs(want)))
+              << cpu::IsaName(isa) << " n=" << n << " t=" << t << " r=" << r;
+        }
+      }
+    }
+  }
+}
+
+TEST(SamplerTest, GreedyPicksTheArgmaxAndTopK1IsGreedy) {
+  std::vector<float> logits = {0.1f, 2.5f, -1.0f, 2.4f};
+  Sampler greedy({});
+  EXPECT_EQ(greedy.Sample(logits, {}), 1);
+  Sampler k1({.temperature = 1.5, .top_k = 1, .seed = 9});
+  for (int i = 0; i < 20; ++i) {
+    std::vector<float> l = {0.1f, 2.5f, -1.0f, 2.4f};
+    EXPECT_EQ(k1.Sample(l, {}), 1);
+  }
+}
+
+TEST(SamplerTest, RepetitionPenaltyDiscouragesSeenTokens) {
+  std::vector<float> logits = {0.0f, 2.5f, 2.4f};
+  Sampler s({.repetition_penalty = 1.5});
+  const std::vector<int> seen = {1, 1, 1};  // applied once, however often seen
+  EXPECT_EQ(s.Sample(logits, seen), 2);
+  EXPECT_FLOAT_EQ(logits[1], 2.5f / 1.5f);
+}
+
+TEST(SamplerTest, TopPAndMinPCutTheTail) {
+  // p ≈ {0.84, 0.11, 0.04, ...}: top-p 0.5 and min-p 0.5 both leave only the best token.
+  for (SamplingParams p : {SamplingParams{.temperature = 1.0, .top_p = 0.5, .seed = 1},
+                           SamplingParams{.temperature = 1.0, .min_p = 0.5, .seed = 1}}) {
+    Sampler s(p);
+    for (int i = 0; i < 50; ++i) {
+      std::vector<float> l = {3.0f, 1.0f, 0.0f, -1.0f};
+      EXPECT_EQ(s.Sample(l, {}), 0);
+    }
+  }
+  // Without cuts, sampling at temperature 1 reaches the other tokens.
+  Sampler wide({.temperature = 1.0, .seed = 1});
+  int others = 0;
+  for (int i = 0; i < 200; ++i) {
+    std::vector<float> l = {3.0f, 1.0f, 0.0f, -1.0f};
+    others += wide.Sample(l, {}) != 0;
+  }
+  EXPECT_GT(others, 10);
+}
+
+TEST(SamplerTest, InvalidParametersAreRejected) {
+  EXPECT_FALSE(SamplingParams{.temperature = -1}.Validate().ok());
+  EXPECT_FALSE(SamplingParams{.top_p = 0}.Validate().ok());
+  EXPECT_FALSE(SamplingParams{.top_p = 1.5}.Validate().ok());
+  EXPECT_FALSE(SamplingParams{.min_p = 2}.Validate().ok());
+  EXPECT_FALSE(SamplingParams{.top_k = -3}.Validate().ok());
+  EXPECT_FALSE(SamplingParams{.repetition_penalty = 0}.Validate().ok());
+  EXPECT_FALSE(SamplingParams{.temperature = NAN}.Validate().ok());
+  EXPECT_TRUE(SamplingParams{}.Validate().ok());
+}
+
+}  // namespace
+}  // namespace lumen::llm
