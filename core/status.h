@@ -142,8 +142,10 @@ class [[nodiscard]] Result {
 #define LUMEN_CONCAT_INNER(a, b) a##b
 #define LUMEN_CONCAT(a, b) LUMEN_CONCAT_INNER(a, b)
 // LUMEN_ASSIGN_OR_RETURN(auto x, MakeX()); — declares x from a Result or returns its Status.
-#define LUMEN_ASSIGN_OR_RETURN(decl, expr)               \
-  auto LUMEN_CONCAT(_lumen_res_, __LINE__) = (expr);     \
-  if (!LUMEN_CONCAT(_lumen_res_, __LINE__).ok())         \
-    return LUMEN_CONCAT(_lumen_res_, __LINE__).status(); \
-  decl = std::move(LUMEN_CONCAT(_lumen_res_, __LINE__)).value()
+// The temporary's name is made once (__COUNTER__), so the macro may span several lines.
+#define LUMEN_ASSIGN_OR_RETURN(decl, expr) \
+  LUMEN_ASSIGN_OR_RETURN_IMPL(LUMEN_CONCAT(_lumen_res_, __COUNTER__), decl, expr)
+#define LUMEN_ASSIGN_OR_RETURN_IMPL(tmp, decl, expr) \
+  auto tmp = (expr);                                 \
+  if (!tmp.ok()) return tmp.status();                \
+  decl = std::move(tmp).value()

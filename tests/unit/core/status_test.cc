@@ -53,6 +53,21 @@ TEST(ResultTest, HoldsValueOrError) {
   EXPECT_EQ(bad.value_or(7), 7);
 }
 
+Result<int> SumOfTwo(int a, int b) {
+  // Invocations spanning lines (as clang-format may wrap them) and several on one line.
+  // clang-format off
+  LUMEN_ASSIGN_OR_RETURN(int x,
+                         ParsePositive(a));
+  LUMEN_ASSIGN_OR_RETURN(int y, ParsePositive(b)); LUMEN_ASSIGN_OR_RETURN(int z, ParsePositive(1));
+  // clang-format on
+  return x + y + z - 1;
+}
+
+TEST(ResultTest, AssignOrReturnWorksAcrossLinesAndTwicePerLine) {
+  EXPECT_EQ(*SumOfTwo(2, 3), 5);
+  EXPECT_FALSE(SumOfTwo(2, -3).ok());
+}
+
 TEST(ResultTest, MacrosPropagateErrors) {
   EXPECT_EQ(*Doubled(4), 8);
   EXPECT_EQ(Doubled(0).status().message(), "not positive");
