@@ -1,6 +1,8 @@
 #include "llm/unicode.h"
 
 #include <array>
+#include <climits>
+#include <cstdint>
 #include <memory>
 
 #if LUMEN_HAVE_ICU
@@ -169,6 +171,8 @@ std::string_view NormalizeNfc(std::string_view text, std::string& scratch) {
   size_t i = 0;
   while (i < text.size() && static_cast<unsigned char>(text[i]) < 0x80) ++i;
   if (i == text.size()) return text;
+  // ICU takes int32_t lengths; a stretch over 2 GiB is left as it is rather than misread.
+  if (text.size() > static_cast<size_t>(INT32_MAX)) return text;
   UErrorCode err = U_ZERO_ERROR;
   const icu::Normalizer2* nfc = icu::Normalizer2::getNFCInstance(err);
   if (U_FAILURE(err)) return text;

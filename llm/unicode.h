@@ -80,7 +80,8 @@ inline uint8_t ClassOf(char32_t cp) {
 bool HaveIcu();
 
 // NFC of valid UTF-8 `text`. Returns `text` itself when it is already NFC (the common case, checked
-// quickly), else writes the normalized text into `scratch` and returns that.
+// quickly), else writes the normalized text into `scratch` and returns that. A text over 2 GiB
+// (beyond ICU's int32_t lengths) is returned unchanged.
 std::string_view NormalizeNfc(std::string_view text, std::string& scratch);
 
 }  // namespace lumen::llm::unicode
