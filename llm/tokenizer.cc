@@ -296,7 +296,9 @@ Status ParseModel(const FieldErrors& err, const json& root, TokenizerData& d) {
   const ByteLevelAlphabet& alphabet = Alphabet();
   d.spelling_to_id.reserve(vocab->size() * 2);
   std::string raw;
-  for (const auto& [spelling, id] : vocab->items()) {
+  for (const auto& item : vocab->items()) {
+    const std::string& spelling = item.key();
+    const json& id = item.value();
     const auto field = [&spelling] { return "model.vocab[" + json(spelling).dump() + "]"; };
     if (!id.is_number_integer()) {
       return err.Corrupt(field(), "expected integer, got " + TypeName(id));
