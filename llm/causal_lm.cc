@@ -30,7 +30,7 @@ Status CausalLM::CheckForward(const SequenceState& seq, std::span<const int> tok
 Result<std::unique_ptr<CausalLM>> LoadCausalLM(const std::string& dir,
                                                const EngineOptions& options) {
   LUMEN_ASSIGN_OR_RETURN(ModelConfig config, LoadModelConfig(dir));
-  LUMEN_ASSIGN_OR_RETURN(Checkpoint checkpoint, Checkpoint::Open(dir));
+  LUMEN_ASSIGN_OR_RETURN(Checkpoint checkpoint, Checkpoint::Open(dir, /*populate=*/true));
   switch (config.arch) {
     case Architecture::kQwen3Moe:
     case Architecture::kQwen3: {

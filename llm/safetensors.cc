@@ -165,7 +165,7 @@ Result<std::vector<TensorView>> ParseSafetensors(std::span<const std::uint8_t> f
 
 // ---- MappedFile -------------------------------------------------------------------------------
 
-Result<MappedFile> MappedFile::Open(const std::string& path) {
+Result<MappedFile> MappedFile::Open(const std::string& path, bool populate) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return IoError("cannot open " + path + ": " + std::strerror(errno));
   struct stat st {};
@@ -181,7 +181,8 @@ Result<MappedFile> MappedFile::Open(const std::string& path) {
   MappedFile m;
   m.size_ = static_cast<std::size_t>(st.st_size);
   if (m.size_ > 0) {
-    void* p = ::mmap(nullptr, m.size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    void* p =
+        ::mmap(nullptr, m.size_, PROT_READ, MAP_PRIVATE | (populate ? MAP_POPULATE : 0), fd, 0);
     if (p == MAP_FAILED) {
       const int err = errno;
       ::close(fd);
@@ -215,10 +216,11 @@ MappedFile::~MappedFile() {
 
 // ---- SafetensorsFile ---------------------------------------------------------------------------
 
-Result<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(const std::string& path) {
+Result<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(const std::string& path,
+                                                               bool populate) {
   auto f = std::unique_ptr<SafetensorsFile>(new SafetensorsFile());
   f->path_ = path;
-  LUMEN_ASSIGN_OR_RETURN(f->map_, MappedFile::Open(path));
+  LUMEN_ASSIGN_OR_RETURN(f->map_, MappedFile::Open(path, populate));
   Result<std::vector<TensorView>> tensors = ParseSafetensors(f->map_.bytes());
   if (!tensors.ok()) return tensors.status().WithContext(path);
   f->tensors_ = std::move(*tensors);
@@ -234,7 +236,7 @@ const TensorView* SafetensorsFile::Find(std::string_view name) const {
 
 // ---- Checkpoint --------------------------------------------------------------------------------
 
-Result<Checkpoint> Checkpoint::Open(const std::string& dir) {
+Result<Checkpoint> Checkpoint::Open(const std::string& dir, bool populate) {
   Checkpoint c;
   const fs::path root(dir);
   const fs::path index_path = root / "model.safetensors.index.json";
@@ -257,7 +259,7 @@ Result<Checkpoint> Checkpoint::Open(const std::string& dir) {
     }
     if (by_file.empty()) return Corruption(where + "weight_map is empty");
     for (const auto& [file, names] : by_file) {
-      LUMEN_ASSIGN_OR_RETURN(auto shard, SafetensorsFile::Open((root / file).string()));
+      LUMEN_ASSIGN_OR_RETURN(auto shard, SafetensorsFile::Open((root / file).string(), populate));
       for (const std::string& name : names) {
         if (shard->Find(name) == nullptr) {
           return Corruption(where + "tensor \"" + name + "\" is not in " + file);
@@ -270,7 +272,7 @@ Result<Checkpoint> Checkpoint::Open(const std::string& dir) {
     if (!fs::exists(single, ec)) {
       return NotFound(dir + ": no model.safetensors or model.safetensors.index.json");
     }
-    LUMEN_ASSIGN_OR_RETURN(auto file, SafetensorsFile::Open(single.string()));
+    LUMEN_ASSIGN_OR_RETURN(auto file, SafetensorsFile::Open(single.string(), populate));
     c.files_.push_back(std::move(file));
   }
   for (const auto& f : c.files_) {

@@ -66,7 +66,9 @@ Result<std::vector<TensorView>> ParseSafetensors(std::span<const std::uint8_t> f
 // A read-only memory mapping of a whole file. Move-only; unmaps on destruction.
 class MappedFile {
  public:
-  static Result<MappedFile> Open(const std::string& path);
+  // `populate` reads the whole file into memory now (MAP_POPULATE), so that later accesses do
+  // not fault page by page (the engine wants this for weights; header-only tools do not).
+  static Result<MappedFile> Open(const std::string& path, bool populate = false);
   MappedFile() = default;
   MappedFile(MappedFile&& other) noexcept;
   MappedFile& operator=(MappedFile&& other) noexcept;
@@ -84,7 +86,8 @@ class MappedFile {
 // One mapped, validated safetensors file.
 class SafetensorsFile {
  public:
-  static Result<std::unique_ptr<SafetensorsFile>> Open(const std::string& path);
+  static Result<std::unique_ptr<SafetensorsFile>> Open(const std::string& path,
+                                                       bool populate = false);
 
   const std::string& path() const { return path_; }
   const std::vector<TensorView>& tensors() const { return tensors_; }
@@ -102,7 +105,7 @@ class SafetensorsFile {
 // says it holds; a tensor name may appear only once across shards.
 class Checkpoint {
  public:
-  static Result<Checkpoint> Open(const std::string& dir);
+  static Result<Checkpoint> Open(const std::string& dir, bool populate = false);
 
   const TensorView* Find(std::string_view name) const;  // nullptr when absent
   // Every tensor, by name.

@@ -1,6 +1,9 @@
 #include "llm/cpu/simd.h"
 
 #include <array>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #include <cstring>
 
 #include "llm/fp8.h"
@@ -14,6 +17,15 @@ const SimdKernels& Avx2Kernels();
 const SimdKernels& Avx512Kernels();
 
 namespace {
+
+#if defined(__x86_64__)
+// F16C (half <-> float conversion) from CPUID leaf 1, ECX bit 29 (clang has no
+// __builtin_cpu_supports("f16c")).
+bool HasF16c() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29)) != 0;
+}
+#endif
 
 const std::array<float, 256>& E4M3Table() {
   static const std::array<float, 256> table = [] {
@@ -100,8 +112,7 @@ bool CpuSupports(Isa isa) {
   switch (isa) {
     case Isa::kScalar: return true;
     case Isa::kAvx2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-             __builtin_cpu_supports("f16c");
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && HasF16c();
     case Isa::kAvx512:
       return CpuSupports(Isa::kAvx2) && __builtin_cpu_supports("avx512f") &&
              __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
