@@ -181,10 +181,6 @@ Status AddressPolicy::CheckUrl(std::string_view url) const {
   Result<UrlParts> parts = SplitUrl(url);
   if (!parts.ok()) return parts.status();
   if (Result<IpAddress> a = ParseIpAddress(parts->host); a.ok()) return CheckAddress(*a);
-  if (parts->host == "localhost" || parts->host.ends_with(".localhost")) {
-    Result<IpAddress> loop = ParseIpAddress("127.0.0.1");
-    return CheckAddress(*loop);
-  }
   return Status::Ok();
 }
 

@@ -176,6 +176,21 @@ curl_socket_t OnOpenSocket(void* user, curlsocktype purpose, curl_sockaddr* addr
   return socket(address->family, address->socktype, address->protocol);
 }
 
+// True when `url` starts with a scheme other than http(s) ("ftp:", "file:", "javascript:").
+bool HasOtherScheme(std::string_view url) {
+  std::size_t i = 0;
+  while (i < url.size() && (std::isalnum(static_cast<unsigned char>(url[i])) || url[i] == '+' ||
+                            url[i] == '-' || url[i] == '.')) {
+    ++i;
+  }
+  if (i == 0 || i >= url.size() || url[i] != ':' ||
+      !std::isalpha(static_cast<unsigned char>(url[0]))) {
+    return false;
+  }
+  const std::string scheme = Lower(url.substr(0, i));
+  return scheme != "http" && scheme != "https";
+}
+
 Status StatusForReason(const std::string& reason, const std::string& detail) {
   const std::string msg = detail.empty() ? reason : reason + ": " + detail;
   if (reason == "ok") return Status::Ok();
@@ -272,10 +287,12 @@ void Fetcher::Add(FetchRequest request) {
   Result<std::string> normalized = NormalizeUrl(t->url);
   const Status allowed = policy_.CheckUrl(t->url);
   if (!normalized.ok() || !allowed.ok()) {
-    const bool scheme = !allowed.ok() && allowed.message().find("scheme") != std::string::npos;
-    const std::string reason = !allowed.ok() && allowed.code() == StatusCode::kPermissionDenied
-                                   ? (scheme ? "blocked_scheme" : "blocked_address")
-                                   : "bad_url";
+    std::string reason = "bad_url";
+    if (HasOtherScheme(t->url)) {
+      reason = "blocked_scheme";
+    } else if (normalized.ok() && allowed.code() == StatusCode::kPermissionDenied) {
+      reason = "blocked_address";
+    }
     t->abort_detail = !allowed.ok() ? allowed.message() : normalized.status().message();
     done_.push_back(MakeResult(*t, reason));
     return;
@@ -338,7 +355,7 @@ void Fetcher::StartHop(std::unique_ptr<Transfer> t) {
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_PROXY, "");  // never an environment proxy: it would bypass checks
-  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");  // every encoding libcurl decodes
+  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, options_.accept_encoding.c_str());
   curl_easy_setopt(e, CURLOPT_USERAGENT, options_.user_agent.c_str());
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout_ms));
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, remaining);
@@ -435,7 +452,7 @@ void Fetcher::Complete(Transfer* t, int curl_code) {
       Result<std::string> next = ResolveUrl(t->url, t->location);
       const Status allowed = next.ok() ? policy_.CheckUrl(*next) : next.status();
       if (!next.ok()) {
-        reason = "bad_url";
+        reason = HasOtherScheme(t->location) ? "blocked_scheme" : "bad_url";
         t->abort_detail = next.status().message();
       } else if (!allowed.ok()) {
         reason = allowed.message().find("scheme") != std::string::npos ? "blocked_scheme"

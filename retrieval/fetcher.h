@@ -58,6 +58,8 @@ struct FetcherOptions {
   std::size_t max_body_bytes = 5 << 20;
   int max_redirects = 5;
   int max_retry_after_s = 3600;
+  // Accept-Encoding sent; "" offers every encoding libcurl decodes (gzip, deflate, br, zstd).
+  std::string accept_encoding;
 
   // Reads the `fetch` section of the configuration (configs/lumen.json).
   static Result<FetcherOptions> FromConfig(const Config& config);

@@ -59,7 +59,8 @@ TEST(AddressPolicyTest, DefaultPolicyRefusesLiteralsAndOtherSchemes) {
   const AddressPolicy p;
   EXPECT_EQ(p.CheckUrl("http://127.0.0.1:8080/").code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(p.CheckUrl("http://[::ffff:169.254.169.254]/").code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(p.CheckUrl("http://localhost/").code(), StatusCode::kPermissionDenied);
+  // Names are checked when the socket is opened (see the fetcher's integration tests).
+  EXPECT_TRUE(p.CheckUrl("http://localhost/").ok());
   EXPECT_EQ(p.CheckUrl("file:///etc/passwd").code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(p.CheckUrl("gopher://x/").code(), StatusCode::kPermissionDenied);
   EXPECT_TRUE(p.CheckUrl("https://example.com/").ok());
