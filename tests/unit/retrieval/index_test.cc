@@ -1,0 +1,410 @@
+// Embedders, the FAISS vector index and the indexer, on small generated word vectors.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "ranking/hybrid.h"
+#include "retrieval/glove_embedder.h"
+#include "retrieval/indexer.h"
+#include "retrieval/store.h"
+#include "retrieval/vector_index.h"
+
+namespace lumen::retrieval {
+namespace {
+
+namespace fs = std::filesystem;
+
+// An 8-dimensional vocabulary with three topics (aircraft, cooking, music) and filler words, in
+// the wink JSON layout (vector values, then the l2 norm and the rank).
+std::string FixtureJson() {
+  struct W {
+    const char* word;
+    int topic;  // -1: filler
+  };
+  const W words[] = {{"the", -1},      {"of", -1},      {"a", -1},      {"and", -1},
+                     {"wing", 0},      {"aircraft", 0}, {"flutter", 0}, {"lift", 0},
+                     {"soup", 1},      {"recipe", 1},   {"bake", 1},    {"oven", 1},
+                     {"guitar", 2},    {"chord", 2},    {"melody", 2},  {"song", 2},
+                     {"caf\u00e9", 1}, {"quote\"d", -1}};
+  std::string json = "{\"precision\":8,\"dimensions\":8,\"size\":18,\"words\":[";
+  for (std::size_t i = 0; i < std::size(words); ++i) {
+    std::string w = words[i].word;
+    std::string esc;
+    for (char c : w) {
+      if (c == '"') esc += '\\';
+      esc += c;
+    }
+    json += (i ? "," : "") + ("\"" + esc + "\"");
+  }
+  json += "],\"vectors\":{";
+  for (std::size_t i = 0; i < std::size(words); ++i) {
+    std::string esc;
+    for (char c : std::string(words[i].word)) {
+      if (c == '"') esc += '\\';
+      esc += c;
+    }
+    json += (i ? ",\"" : "\"") + esc + "\":[";
+    for (int j = 0; j < 8; ++j) {
+      double v = 0.05 * ((i * 7 + j * 3) % 5);  // a little noise
+      if (words[i].topic >= 0 && j / 2 == words[i].topic) v += 1.0;
+      if (words[i].topic < 0 && j == 7) v += 1.0;
+      json += (j ? "," : "") + std::to_string(v);
+    }
+    json += ",1.0," + std::to_string(i) + "]";
+  }
+  json += "},\"unkVector\":[0,0,0,0,0,0,0,0,0,-1]}";
+  return json;
+}
+
+class IndexTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("lumen_index_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    json_path_ = (dir_ / "vectors.json").string();
+    std::ofstream(json_path_) << FixtureJson();
+    auto wv = WordVectors::FromWinkJson(json_path_);
+    ASSERT_TRUE(wv.ok()) << wv.status().ToString();
+    vectors_ = std::make_shared<const WordVectors>(std::move(*wv));
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static float Dot(const std::vector<float>& a, const std::vector<float>& b) {
+    float s = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
+    return s;
+  }
+
+  fs::path dir_;
+  std::string json_path_;
+  std::shared_ptr<const WordVectors> vectors_;
+};
+
+TEST_F(IndexTest, WinkJsonParsesWordsInRankOrderWithEscapes) {
+  EXPECT_EQ(vectors_->dimension(), 8);
+  EXPECT_EQ(vectors_->size(), 18u);
+  EXPECT_EQ(vectors_->Find("the"), 0);
+  EXPECT_EQ(vectors_->Find("wing"), 4);
+  EXPECT_EQ(vectors_->Find("caf\u00e9"), 16);
+  EXPECT_EQ(vectors_->Find("quote\"d"), 17);
+  EXPECT_EQ(vectors_->Find("missing"), -1);
+}
+
+TEST_F(IndexTest, BinaryCacheRoundTripsAndIsReusedByLoadOrConvert) {
+  const std::string bin = (dir_ / "cache" / "v.f32").string();
+  auto converted = WordVectors::LoadOrConvert(json_path_, bin);
+  ASSERT_TRUE(converted.ok()) << converted.status().ToString();
+  ASSERT_TRUE(fs::exists(bin));
+  fs::remove(json_path_);  // the cache alone must do now
+  auto cached = WordVectors::LoadOrConvert(json_path_, bin);
+  ASSERT_TRUE(cached.ok()) << cached.status().ToString();
+  ASSERT_EQ(cached->size(), vectors_->size());
+  EXPECT_EQ(cached->word(5), "aircraft");
+  EXPECT_EQ(cached->vector(5)[2], vectors_->vector(5)[2]);
+}
+
+TEST_F(IndexTest, MalformedWordVectorFilesAreCorruptionErrors) {
+  for (const std::string bad :
+       {"", "{", "{\"dimensions\":8,\"words\":[\"a\"],\"vectors\":{\"a\":[1,2]}}",
+        "{\"dimensions\":8,\"words\":[\"a\"],\"vectors\":{\"a\":[1,2,3,4,5,6,7,8", "[1,2,3]",
+        "{\"dimensions\":99999999}", "{\"words\":[\"a\"]}"}) {
+    const std::string p = (dir_ / "bad.json").string();
+    std::ofstream(p) << bad;
+    auto r = WordVectors::FromWinkJson(p);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().code(), StatusCode::kCorruption) << bad << ": " << r.status().ToString();
+  }
+  const std::string p = (dir_ / "bad.f32").string();
+  std::ofstream(p) << "LUMWVEC1\x08\x00\x00\x00\xff\xff\x00\x00truncated";
+  EXPECT_EQ(WordVectors::LoadBinary(p).status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(WordVectors::FromWinkJson((dir_ / "absent.json").string()).status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(IndexTest, SifVectorsAreUnitLengthAndGroupByTopic) {
+  GloveSifEmbedder e(vectors_);
+  const std::vector<std::string_view> corpus = {"the wing of the aircraft", "a soup recipe",
+                                                "the guitar chord and melody", "bake in the oven"};
+  e.CountWords(corpus);
+  e.FitPrincipalComponent(corpus);
+  ASSERT_EQ(e.statistics().principal.size(), 8u);
+  std::vector<float> out;
+  const std::vector<std::string_view> texts = {"aircraft wing flutter", "the lift of a wing",
+                                               "soup recipe", "", "unknown words only"};
+  ASSERT_TRUE(e.Embed(texts, EmbedRole::kPassage, out).ok());
+  ASSERT_EQ(out.size(), 5u * 8u);
+  auto row = [&](int i) {
+    return std::vector<float>(out.begin() + i * 8, out.begin() + i * 8 + 8);
+  };
+  EXPECT_NEAR(Dot(row(0), row(0)), 1.0f, 1e-4);
+  EXPECT_GT(Dot(row(0), row(1)), Dot(row(0), row(2)) + 0.3f) << "same topic is closer";
+  EXPECT_EQ(Dot(row(3), row(3)), 0.0f) << "empty text embeds to zero";
+  EXPECT_EQ(Dot(row(4), row(4)), 0.0f) << "no known word embeds to zero";
+}
+
+TEST_F(IndexTest, SifStatisticsRoundTripAndRejectOtherVocabularies) {
+  GloveSifEmbedder e(vectors_);
+  const std::vector<std::string_view> corpus = {"wing wing soup", "guitar"};
+  e.CountWords(corpus);
+  e.FitPrincipalComponent(corpus);
+  const std::string p = (dir_ / "stats").string();
+  ASSERT_TRUE(e.SaveStatistics(p).ok());
+  GloveSifEmbedder f(vectors_);
+  ASSERT_TRUE(f.LoadStatistics(p).ok());
+  EXPECT_EQ(f.statistics().counts, e.statistics().counts);
+  EXPECT_EQ(f.statistics().total, 4u);
+  EXPECT_EQ(SifStatistics::Load(p, 17, 8).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(IndexTest, FlatIndexSearchesRemovesAndPersists) {
+  auto idx = VectorIndex::Create("test", 4, "Flat");
+  ASSERT_TRUE(idx.ok()) << idx.status().ToString();
+  const std::vector<std::int64_t> ids = {10, 20, 30};
+  const std::vector<float> v = {1, 0, 0, 0, 0, 1, 0, 0, 0.8f, 0.6f, 0, 0};
+  ASSERT_TRUE((*idx)->Add(ids, v).ok());
+  ASSERT_TRUE((*idx)->Add(ids, v).ok()) << "idempotent";
+  EXPECT_EQ((*idx)->size(), 3);
+  const std::vector<float> q = {1, 0, 0, 0};
+  auto hits = (*idx)->Search(q, 2);
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->size(), 2u);
+  EXPECT_EQ((*hits)[0].passage_id, 10);
+  EXPECT_EQ((*hits)[1].passage_id, 30);
+  EXPECT_NEAR((*hits)[1].score, 0.8f, 1e-6);
+  const std::vector<std::int64_t> gone = {10, 99};
+  ASSERT_TRUE((*idx)->Remove(gone).ok());
+  EXPECT_EQ((*idx)->Search(q, 1)->front().passage_id, 30);
+  EXPECT_TRUE((*idx)->Search(std::vector<float>(4, 0.0f), 3)->empty()) << "zero query";
+  EXPECT_EQ((*idx)->Search(std::vector<float>(3, 1.0f), 3).status().code(),
+            StatusCode::kInvalidArgument);
+
+  (*idx)->set_applied_seq(42);
+  const std::string path = VectorIndexPath(dir_.string());
+  ASSERT_TRUE((*idx)->Save(path).ok());
+  EXPECT_TRUE(fs::exists(path + ".json"));
+  auto loaded = VectorIndex::Load(path, "test", 4);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ((*loaded)->size(), 2);
+  EXPECT_EQ((*loaded)->info().applied_seq, 42);
+  EXPECT_EQ((*loaded)->Search(q, 1)->front().passage_id, 30);
+  auto rec = (*loaded)->Reconstruct(20);
+  ASSERT_TRUE(rec.ok());
+  EXPECT_EQ((*rec)[1], 1.0f);
+}
+
+TEST_F(IndexTest, LoadingAnIndexOfAnotherEmbedderSuggestsRebuild) {
+  auto idx = VectorIndex::Create("glove-6b-100d-sif", 4, "Flat");
+  ASSERT_TRUE(idx.ok());
+  const std::string path = VectorIndexPath(dir_.string());
+  ASSERT_TRUE((*idx)->Save(path).ok());
+  for (auto [name, dim] : {std::pair{"other-embedder", 4}, std::pair{"glove-6b-100d-sif", 8}}) {
+    auto r = VectorIndex::Load(path, name, dim);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find("lumen index --rebuild"), std::string::npos)
+        << r.status().message();
+  }
+  EXPECT_EQ(VectorIndex::Load((dir_ / "none.faiss").string(), "x", 4).status().code(),
+            StatusCode::kNotFound);
+  std::ofstream(path) << "garbage";
+  EXPECT_EQ(VectorIndex::Load(path, "glove-6b-100d-sif", 4).status().code(),
+            StatusCode::kCorruption);
+}
+
+TEST_F(IndexTest, ApproximateIndexRemovesThroughPersistentTombstones) {
+  auto idx = VectorIndex::Create("test", 4, "HNSW8,Flat");
+  ASSERT_TRUE(idx.ok()) << idx.status().ToString();
+  const std::vector<std::int64_t> ids = {1, 2, 3};
+  const std::vector<float> v = {1, 0, 0, 0, 0.9f, 0.1f, 0, 0, 0, 0, 1, 0};
+  ASSERT_TRUE((*idx)->Add(ids, v).ok());
+  const std::vector<std::int64_t> gone = {1};
+  ASSERT_TRUE((*idx)->Remove(gone).ok());
+  const std::vector<float> q = {1, 0, 0, 0};
+  EXPECT_EQ((*idx)->Search(q, 1)->front().passage_id, 2);
+  EXPECT_EQ((*idx)->size(), 2);
+  const std::string path = VectorIndexPath(dir_.string());
+  ASSERT_TRUE((*idx)->Save(path).ok());
+  auto loaded = VectorIndex::Load(path, "test", 4);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ((*loaded)->Search(q, 1)->front().passage_id, 2) << "tombstones persist";
+  EXPECT_FALSE((*loaded)->Contains(1));
+}
+
+TEST_F(IndexTest, InvalidFactoryStringsAndDevicesAreClearErrors) {
+  auto bad = VectorIndex::Create("test", 4, "NoSuchIndex42");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("NoSuchIndex42"), std::string::npos);
+  auto idx = VectorIndex::Create("test", 4, "Flat");
+  ASSERT_TRUE(idx.ok());
+  EXPECT_TRUE((*idx)->UseDevice("cpu").ok());
+  EXPECT_TRUE((*idx)->UseDevice("auto").ok());
+  EXPECT_EQ((*idx)->UseDevice("tpu").code(), StatusCode::kInvalidArgument);
+#if !defined(LUMEN_HAVE_FAISS_GPU)
+  EXPECT_EQ((*idx)->UseDevice("gpu").code(), StatusCode::kUnavailable);
+#endif
+}
+
+TEST_F(IndexTest, IndexerFollowsTheStoreIncrementally) {
+  auto store = Store::Open((dir_ / "data").string());
+  ASSERT_TRUE(store.ok());
+  auto put = [&](const std::string& url, const std::string& text) {
+    const Passage p[] = {{.ordinal = 0, .begin = 0, .end = text.size(), .text = text}};
+    auto r = (*store)->UpsertPage({.url = url, .title = "", .content_hash = text}, p);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? r->added_passage_ids.front() : 0;
+  };
+  const std::int64_t wing = put("u:wing", "aircraft wing flutter and lift");
+  const std::int64_t soup = put("u:soup", "a soup recipe to bake in the oven");
+  GloveSifEmbedder embedder(vectors_);
+  const std::string data = (dir_ / "data").string();
+  auto first = UpdateVectorIndex(**store, embedder, data, {});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(first->rebuilt);
+  EXPECT_EQ(first->total, 2);
+
+  const std::int64_t song = put("u:song", "guitar chord melody song");
+  ASSERT_TRUE((*store)->DeletePage("u:soup").ok());
+  GloveSifEmbedder embedder2(vectors_);
+  auto second = UpdateVectorIndex(**store, embedder2, data, {});
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_FALSE(second->rebuilt);
+  EXPECT_EQ(second->added, 1);
+  EXPECT_EQ(second->removed, 1);
+  EXPECT_EQ(second->total, 2);
+
+  GloveSifEmbedder query_embedder(vectors_);
+  auto index = OpenVectorIndex(query_embedder, data);
+  ASSERT_TRUE(index.ok()) << index.status().ToString();
+  EXPECT_TRUE((*index)->Contains(wing));
+  EXPECT_TRUE((*index)->Contains(song));
+  EXPECT_FALSE((*index)->Contains(soup));
+  auto q = query_embedder.EmbedOne("melody", EmbedRole::kQuery);
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ((*index)->Search(*q, 1)->front().passage_id, song);
+
+  auto third = UpdateVectorIndex(**store, embedder2, data, {});
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->added + third->removed, 0) << "nothing new";
+}
+
+class HybridTest : public IndexTest {
+ protected:
+  void SetUp() override {
+    IndexTest::SetUp();
+    auto s = Store::Open((dir_ / "data").string());
+    ASSERT_TRUE(s.ok());
+    store_ = std::move(*s);
+    auto put = [&](const std::string& url, const std::string& title,
+                   std::vector<std::string> texts) {
+      std::vector<Passage> ps;
+      for (std::size_t i = 0; i < texts.size(); ++i)
+        ps.push_back({.ordinal = static_cast<int>(i), .begin = 0, .end = 0, .text = texts[i]});
+      ASSERT_TRUE(store_->UpsertPage({.url = url, .title = title, .content_hash = url}, ps).ok());
+    };
+    put("u:air", "Aircraft", {"wing flutter", "wing lift", "wing aircraft", "wing and lift"});
+    put("u:cook", "Kitchen", {"soup recipe", "bake in the oven"});
+    put("u:music", "Songs", {"guitar chord", "a melody"});
+    embedder_ = std::make_unique<GloveSifEmbedder>(vectors_);
+    ASSERT_TRUE(UpdateVectorIndex(*store_, *embedder_, (dir_ / "data").string(), {}).ok());
+    auto idx = OpenVectorIndex(*embedder_, (dir_ / "data").string());
+    ASSERT_TRUE(idx.ok());
+    index_ = std::move(*idx);
+  }
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<GloveSifEmbedder> embedder_;
+  std::unique_ptr<VectorIndex> index_;
+};
+
+TEST_F(HybridTest, DenseFindsSynonymsThatBm25Misses) {
+  ranking::HybridRetriever r(*store_, embedder_.get(), index_.get(), {});
+  auto bm25 = r.Search("melody", 5, ranking::RetrievalMode::kBm25);
+  ASSERT_TRUE(bm25.ok());
+  ASSERT_EQ(bm25->size(), 1u);
+  auto dense = r.Search("song", 2, ranking::RetrievalMode::kDense);
+  ASSERT_TRUE(dense.ok()) << dense.status().ToString();
+  ASSERT_FALSE(dense->empty());
+  EXPECT_EQ(dense->front().view.url, "u:music") << "'song' is no stored word, but a music one";
+  auto hybrid = r.Search("guitar song", 3);
+  ASSERT_TRUE(hybrid.ok());
+  ASSERT_FALSE(hybrid->empty());
+  EXPECT_EQ(hybrid->front().view.url, "u:music");
+  EXPECT_GT(hybrid->front().signals.bm25_rank, 0);
+  EXPECT_GT(hybrid->front().signals.dense_rank, 0);
+}
+
+TEST_F(HybridTest, AtMostMaxPerPagePassagesOfOnePage) {
+  ranking::HybridOptions o;
+  o.max_per_page = 2;
+  ranking::HybridRetriever r(*store_, embedder_.get(), index_.get(), o);
+  auto hits = r.Search("wing", 10);
+  ASSERT_TRUE(hits.ok());
+  int air = 0;
+  for (const auto& h : *hits) air += h.view.url == "u:air";
+  EXPECT_EQ(air, 2);
+}
+
+TEST_F(HybridTest, MmrPrefersADifferentPassageOverANearDuplicate) {
+  ranking::HybridOptions o;
+  o.mmr_lambda = 0.3;
+  o.max_per_page = 0;
+  ranking::HybridRetriever r(*store_, embedder_.get(), index_.get(), o);
+  auto hits = r.Search("wing lift soup", 3);
+  ASSERT_TRUE(hits.ok());
+  ASSERT_GE(hits->size(), 2u);
+  EXPECT_NE((*hits)[0].view.url, (*hits)[1].view.url) << "diversity reorders the top";
+}
+
+TEST_F(HybridTest, HostileQueriesGiveSensibleResults) {
+  ranking::HybridRetriever r(*store_, embedder_.get(), index_.get(), {});
+  std::string huge;
+  while (huge.size() < 100 * 1024) huge += "wing \"NEAR( -x:^ * ";
+  const std::vector<std::string> queries = {"",
+                                            "\"",
+                                            "*",
+                                            "NEAR(a b)",
+                                            "-wing",
+                                            "x:wing",
+                                            "^wing",
+                                            "((wing",
+                                            "'; DROP TABLE pages; --",
+                                            std::string("\xff\xfe wing \xc0"),
+                                            "the of and a",
+                                            huge};
+  for (const std::string& q : queries) {
+    for (auto mode : {ranking::RetrievalMode::kHybrid, ranking::RetrievalMode::kBm25,
+                      ranking::RetrievalMode::kDense}) {
+      auto hits = r.Search(q, 5, mode);
+      ASSERT_TRUE(hits.ok()) << "[" << q.substr(0, 40) << "] " << hits.status().ToString();
+      EXPECT_LE(hits->size(), 5u);
+    }
+  }
+  EXPECT_TRUE(r.Search("", 5)->empty());
+  EXPECT_EQ(*store_->CountPages(), 3);
+}
+
+TEST(RankingFeaturesTest, FeaturesAreBoundedAndRespondToTheQuery) {
+  PassageView v;
+  v.title = "Heat transfer";
+  v.passage.text = "the heat flux and the transfer of heat in laminar flow";
+  const std::vector<std::string> terms = {"heat", "transfer", "laminar"};
+  EXPECT_NEAR(ranking::TitleMatch(terms, v), 2.0 / 3.0, 1e-9);
+  EXPECT_EQ(ranking::PhraseMatch({"laminar", "flow"}, v.passage.text), 1.0);
+  EXPECT_EQ(ranking::PhraseMatch({"flow", "laminar"}, v.passage.text), 0.0);
+  const double p = ranking::Proximity(terms, v.passage.text);
+  EXPECT_GT(p, 0.0);
+  EXPECT_LE(p, 1.0);
+  EXPECT_GT(ranking::Proximity({"laminar", "flow"}, v.passage.text),
+            ranking::Proximity({"heat", "flow"}, "heat a b c d e f g h i j k l flow"));
+  EXPECT_GE(ranking::QualityPrior(v), 0.0);
+  EXPECT_LE(ranking::QualityPrior(v), 1.0);
+}
+
+}  // namespace
+}  // namespace lumen::retrieval
