@@ -188,8 +188,12 @@ Result<bool> GetBool(const FieldErrors& err, const json& obj, const std::string&
   return j ? j->get<bool>() : fallback;
 }
 
+// Sequences nest; a hostile file must not recurse without bound.
+constexpr int kMaxNesting = 16;
+
 Status ParseNormalizer(const FieldErrors& err, const json& n, const std::string& path,
-                       TokenizerData& d) {
+                       TokenizerData& d, int depth = 0) {
+  if (depth > kMaxNesting) return err.Corrupt(path, "nested too deeply");
   if (n.is_null()) return Status::Ok();
   if (!n.is_object()) return err.Corrupt(path, "expected object, got " + TypeName(n));
   LUMEN_ASSIGN_OR_RETURN(const json* type, Get(err, n, path, "type", json::value_t::string));
@@ -202,8 +206,8 @@ Status ParseNormalizer(const FieldErrors& err, const json& n, const std::string&
     LUMEN_ASSIGN_OR_RETURN(const json* list,
                            Get(err, n, path, "normalizers", json::value_t::array));
     for (size_t i = 0; i < list->size(); ++i) {
-      LUMEN_RETURN_IF_ERROR(
-          ParseNormalizer(err, (*list)[i], path + ".normalizers[" + std::to_string(i) + "]", d));
+      LUMEN_RETURN_IF_ERROR(ParseNormalizer(
+          err, (*list)[i], path + ".normalizers[" + std::to_string(i) + "]", d, depth + 1));
     }
     return Status::Ok();
   }
@@ -211,7 +215,8 @@ Status ParseNormalizer(const FieldErrors& err, const json& n, const std::string&
 }
 
 Status ParsePreTokenizer(const FieldErrors& err, const json& p, const std::string& path,
-                         TokenizerData& d, bool* saw_byte_level) {
+                         TokenizerData& d, bool* saw_byte_level, int depth = 0) {
+  if (depth > kMaxNesting) return err.Corrupt(path, "nested too deeply");
   if (!p.is_object()) return err.Corrupt(path, "expected object, got " + TypeName(p));
   LUMEN_ASSIGN_OR_RETURN(const json* type, Get(err, p, path, "type", json::value_t::string));
   const std::string t = type->get<std::string>();
@@ -222,8 +227,9 @@ Status ParsePreTokenizer(const FieldErrors& err, const json& p, const std::strin
     LUMEN_ASSIGN_OR_RETURN(const json* list,
                            Get(err, p, path, "pretokenizers", json::value_t::array));
     for (size_t i = 0; i < list->size(); ++i) {
-      LUMEN_RETURN_IF_ERROR(ParsePreTokenizer(
-          err, (*list)[i], path + ".pretokenizers[" + std::to_string(i) + "]", d, saw_byte_level));
+      LUMEN_RETURN_IF_ERROR(ParsePreTokenizer(err, (*list)[i],
+                                              path + ".pretokenizers[" + std::to_string(i) + "]", d,
+                                              saw_byte_level, depth + 1));
     }
     return Status::Ok();
   }

@@ -404,6 +404,7 @@ TEST(TokenizerTest, MalformedFilesAreErrorsThatNameTheField) {
        "field \"pre_tokenizer.pretokenizers[0].pattern.Regex\": unsupported Split regex"},
       {"not BPE", [](json& j) { j["model"]["type"] = "WordPiece"; }, "field \"model.type\""},
       {"no decoder", [](json& j) { j.erase("decoder"); }, "field \"decoder\": missing"},
+
   };
   for (const Case& c : cases) {
     json j = TinyTokenizer();
@@ -414,6 +415,22 @@ TEST(TokenizerTest, MalformedFilesAreErrorsThatNameTheField) {
         << c.what << ": " << tok.status().ToString();
     EXPECT_NE(tok.status().message().find("tiny.json"), std::string::npos) << c.what;
   }
+}
+
+TEST(TokenizerTest, DeeplyNestedSequencesAreRefusedNotRecursedInto) {
+  // {"type":"Sequence","normalizers":[{"type":"Sequence","normalizers":[ ... 5000 deep.
+  std::string nested;
+  for (int i = 0; i < 5000; ++i) nested += R"({"type":"Sequence","normalizers":[)";
+  nested += R"({"type":"NFC"})";
+  for (int i = 0; i < 5000; ++i) nested += "]}";
+  json j = TinyTokenizer();
+  j["normalizer"] = "@@";
+  std::string text = j.dump();
+  text.replace(text.find("\"@@\""), 4, nested);
+  Result<Tokenizer> tok = Tokenizer::FromJson(text, "deep.json");
+  ASSERT_FALSE(tok.ok());
+  EXPECT_NE(tok.status().message().find("nested too deeply"), std::string::npos)
+      << tok.status().ToString();
 }
 
 TEST(TokenizerTest, TruncatedRealFileIsACorruptionError) {
