@@ -1,5 +1,6 @@
 #include "llm/qwen3_moe.h"
 
+#include <algorithm>
 #include <cmath>
 #include <thread>
 #include <vector>
@@ -15,6 +16,8 @@ namespace lumen::llm {
 namespace {
 
 using cpu::MatMulJob;
+
+constexpr std::size_t kPrefillChunk = 512;  // tokens per pass through the layers
 
 struct SwiGluMlp {
   WeightMatrix gate, up, down;  // [inter, hidden], [inter, hidden], [hidden, inter]
@@ -59,6 +62,8 @@ class Qwen3 final : public CausalLM {
                       const cpu::RopeTable& rope);
   void MoeBlock(const Layer& layer, std::size_t n);
   void MlpBlock(const SwiGluMlp& mlp, std::size_t n);
+  // Runs `tokens` (at positions p0...) through every layer, leaving the last hidden states in h_.
+  void Layers(KvCache& cache, std::span<const int> tokens, std::size_t p0);
 
   Checkpoint checkpoint_;
   ModelConfig config_;
@@ -232,15 +237,8 @@ void Qwen3::MoeBlock(const Layer& L, std::size_t n) {
   }
 }
 
-Status Qwen3::Forward(SequenceState& seq, std::span<const int> tokens, std::span<float> logits) {
-  LUMEN_RETURN_IF_ERROR(CheckForward(seq, tokens, logits));
-  auto* cache = dynamic_cast<KvCache*>(&seq);
-  if (cache == nullptr || cache->layers() != config_.num_layers ||
-      cache->kv_heads() != config_.num_kv_heads || cache->head_dim() != config_.head_dim) {
-    return InvalidArgument("sequence was not created by this model");
-  }
+void Qwen3::Layers(KvCache& cache, std::span<const int> tokens, std::size_t p0) {
   const std::size_t n = tokens.size();
-  const std::size_t p0 = static_cast<std::size_t>(seq.length());
   const std::size_t hidden = static_cast<std::size_t>(config_.hidden_size);
   const std::size_t q_dim = static_cast<std::size_t>(config_.num_heads * config_.head_dim);
   const std::size_t kv_dim = static_cast<std::size_t>(config_.num_kv_heads * config_.head_dim);
@@ -251,7 +249,6 @@ Status Qwen3::Forward(SequenceState& seq, std::span<const int> tokens, std::span
   attn_.resize(n * q_dim);
   k_.resize(n * kv_dim);
   v_.resize(n * kv_dim);
-
   for (std::size_t t = 0; t < n; ++t) {
     cpu::DecodeRow(*ctx_.simd, embed_, static_cast<std::size_t>(tokens[t]), h_.data() + t * hidden);
   }
@@ -259,7 +256,7 @@ Status Qwen3::Forward(SequenceState& seq, std::span<const int> tokens, std::span
       cpu::MakeRopeTable(p0, n, static_cast<std::size_t>(config_.head_dim), config_.rope_theta);
   for (int l = 0; l < config_.num_layers; ++l) {
     const Layer& L = layers_[static_cast<std::size_t>(l)];
-    AttentionBlock(l, *cache, n, p0, rope);
+    AttentionBlock(l, cache, n, p0, rope);
     cpu::RmsNorm(*ctx_.simd, h_.data(), L.post_attention_norm.data(), n, hidden,
                  config_.rms_norm_eps, xn_.data());
     if (L.moe) {
@@ -268,6 +265,24 @@ Status Qwen3::Forward(SequenceState& seq, std::span<const int> tokens, std::span
       MlpBlock(L.mlp, n);
     }
   }
+}
+
+Status Qwen3::Forward(SequenceState& seq, std::span<const int> tokens, std::span<float> logits) {
+  LUMEN_RETURN_IF_ERROR(CheckForward(seq, tokens, logits));
+  auto* cache = dynamic_cast<KvCache*>(&seq);
+  if (cache == nullptr || cache->layers() != config_.num_layers ||
+      cache->kv_heads() != config_.num_kv_heads || cache->head_dim() != config_.head_dim) {
+    return InvalidArgument("sequence was not created by this model");
+  }
+  // Long prompts go through the layers in chunks, so activation memory stays bounded (the MoE
+  // buffers hold tokens × top-k rows of hidden floats).
+  const std::size_t p0 = static_cast<std::size_t>(seq.length());
+  std::size_t n = 0;
+  for (std::size_t done = 0; done < tokens.size(); done += n) {
+    n = std::min(kPrefillChunk, tokens.size() - done);
+    Layers(*cache, tokens.subspan(done, n), p0 + done);
+  }
+  const std::size_t hidden = static_cast<std::size_t>(config_.hidden_size);
   cpu::RmsNorm(*ctx_.simd, h_.data() + (n - 1) * hidden, final_norm_.data(), 1, hidden,
                config_.rms_norm_eps, xn_.data());
   cpu::MatMul(ctx_, lm_head_, xn_.data(), 1, logits.data());
@@ -276,7 +291,7 @@ Status Qwen3::Forward(SequenceState& seq, std::span<const int> tokens, std::span
       return Internal("the model produced a non-finite logit (overflow in the weights?)");
     }
   }
-  Advance(seq, static_cast<int>(n));
+  Advance(seq, static_cast<int>(tokens.size()));
   return Status::Ok();
 }
 

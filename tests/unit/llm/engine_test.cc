@@ -173,6 +173,24 @@ TEST(EngineTest, EveryInstructionSetAndThreadCountAgrees) {
   fs::remove_all(dir);
 }
 
+TEST(EngineTest, PromptsLongerThanOnePrefillChunkMatchTheReference) {
+  const fs::path dir = TempDir("long");
+  TinyModelSpec spec = SmallSpec(Architecture::kQwen3Moe, true);
+  spec.layers = 1;
+  ASSERT_TRUE(WriteTinyModel(dir.string(), spec).ok());
+  auto model = LoadCausalLM(dir.string(), Exact());
+  ASSERT_TRUE(model.ok());
+  std::vector<int> prompt(700);  // the engine runs 512 + 188
+  for (std::size_t i = 0; i < prompt.size(); ++i) prompt[i] = static_cast<int>((i * 97 + 13) % 320);
+  auto seq = (*model)->NewSequence(701);
+  ASSERT_TRUE(seq.ok());
+  std::vector<float> logits(320);
+  ASSERT_TRUE((*model)->Forward(**seq, prompt, logits).ok());
+  EXPECT_EQ((*seq)->length(), 700);
+  ExpectClose(logits, reference::Model(dir.string()).AllLogits(prompt).back(), "700-token prefill");
+  fs::remove_all(dir);
+}
+
 TEST(EngineTest, GreedyGenerationIsDeterministicAndThreadIndependent) {
   const fs::path dir = TempDir("greedy");
   ASSERT_TRUE(WriteTinyModel(dir.string(), SmallSpec(Architecture::kQwen3Moe, true)).ok());
