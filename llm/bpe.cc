@@ -235,13 +235,13 @@ void BpeMerges::EncodeLong(std::string_view word, const int32_t* byte_ids,
   for (int32_t i = 0; i >= 0; i = sym[i].next) out.push_back(sym[i].id);
 }
 
-void WholeTokenIndex::Reserve(size_t count) {
+void TokenIndex::Reserve(size_t count) {
   entries_.assign(std::bit_ceil(std::max<size_t>(16, count * 2)), Entry{});
   mask_ = entries_.size() - 1;
   size_ = 0;
 }
 
-void WholeTokenIndex::Add(std::string_view bytes, int32_t id) {
+void TokenIndex::Add(std::string_view bytes, int32_t id, bool overwrite) {
   if ((size_ + 1) * 2 > entries_.size()) {
     std::vector<Entry> old = std::move(entries_);
     const std::string arena = std::move(arena_);
@@ -263,11 +263,14 @@ void WholeTokenIndex::Add(std::string_view bytes, int32_t id) {
       ++size_;
       return;
     }
-    if (e.hash == h && std::string_view(arena_).substr(e.offset, e.length) == bytes) return;
+    if (e.hash == h && std::string_view(arena_).substr(e.offset, e.length) == bytes) {
+      if (overwrite) e.id = id;
+      return;
+    }
   }
 }
 
-int32_t WholeTokenIndex::Find(std::string_view piece) const {
+int32_t TokenIndex::Find(std::string_view piece) const {
   if (entries_.empty()) return -1;
   const uint64_t h = std::hash<std::string_view>{}(piece);
   for (uint64_t i = h & mask_;; i = (i + 1) & mask_) {

@@ -59,15 +59,19 @@ class BpeMerges {
   bool rank_ordered_ = false;  // see Finish()
 };
 
-// Pieces that encode to a single token, found with one hash lookup instead of running BPE: most
-// words of prose are one token. Only tokens for which BPE itself yields exactly that token are
-// added (the caller checks), so using the index never changes a result.
-class WholeTokenIndex {
+// A map from token text (bytes) to id in one flat open-addressing table: much faster to build and
+// to probe than std::unordered_map<std::string, ...> for the ~150k entries of a vocabulary. Used
+// for the spelling -> id map and for the whole-token index (pieces that encode to a single token,
+// found with one probe instead of running BPE; the tokenizer only adds tokens for which BPE itself
+// yields exactly that token, so using it never changes a result).
+class TokenIndex {
  public:
   void Reserve(size_t count);
-  void Add(std::string_view bytes, int32_t id);
-  // The id of the token spelled `piece`, or -1.
+  // Maps `bytes` to `id`; when `bytes` is already present, keeps the old id unless `overwrite`.
+  void Add(std::string_view bytes, int32_t id, bool overwrite = false);
+  // The id of `piece`, or -1.
   int32_t Find(std::string_view piece) const;
+  size_t size() const { return size_; }
 
  private:
   struct Entry {

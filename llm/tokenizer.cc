@@ -87,10 +87,10 @@ struct TokenizerData {
 
   BpeMerges merges;
   std::array<int32_t, 256> byte_ids{};
-  WholeTokenIndex whole_tokens;  // pieces that are one token (all of the vocab with ignore_merges)
-  std::unordered_map<std::string, int32_t> spelling_to_id;  // byte-level spelling / added content
-  std::vector<std::string> id_bytes;                        // id -> raw bytes ("" if none)
-  std::vector<uint8_t> id_special;                          // id -> 1 for special added tokens
+  TokenIndex whole_tokens;    // pieces that are one token (all of the vocab with ignore_merges)
+  TokenIndex spelling_to_id;  // byte-level spelling / added token content -> id
+  std::vector<std::string> id_bytes;   // id -> raw bytes ("" if none)
+  std::vector<uint8_t> id_special;     // id -> 1 for special added tokens
   std::vector<uint8_t> id_byte_level;  // id -> 1 for vocabulary entries in byte-level spelling
 
   std::vector<AddedToken> added;
@@ -274,7 +274,7 @@ Status SetToken(const FieldErrors& err, const FieldName& field, TokenizerData& d
     d.id_special.resize(i + 1, 0);
     d.id_byte_level.resize(i + 1, 0);
   }
-  d.spelling_to_id[std::string(spelling)] = static_cast<int32_t>(id);
+  d.spelling_to_id.Add(spelling, static_cast<int32_t>(id), /*overwrite=*/true);
   return Status::Ok();
 }
 
@@ -300,7 +300,7 @@ Status ParseModel(const FieldErrors& err, const json& root, TokenizerData& d) {
   LUMEN_ASSIGN_OR_RETURN(const json* vocab,
                          Get(err, *model, "model", "vocab", json::value_t::object));
   const ByteLevelAlphabet& alphabet = Alphabet();
-  d.spelling_to_id.reserve(vocab->size() * 2);
+  d.spelling_to_id.Reserve(vocab->size() + 1024);
   std::string raw;
   for (const auto& item : vocab->items()) {
     const std::string& spelling = item.key();
@@ -323,14 +323,14 @@ Status ParseModel(const FieldErrors& err, const json& root, TokenizerData& d) {
   for (int b = 0; b < 256; ++b) {
     std::string spelling;
     unicode::AppendUtf8(alphabet.byte_to_char[b], spelling);
-    const auto it = d.spelling_to_id.find(spelling);
-    if (it == d.spelling_to_id.end()) {
+    const int32_t id = d.spelling_to_id.Find(spelling);
+    if (id < 0) {
       char hex[8];
       std::snprintf(hex, sizeof(hex), "0x%02X", b);
       return err.Corrupt("model.vocab", "no token for byte " + std::string(hex) + " (\"" +
                                             spelling + "\"), which byte-level BPE needs");
     }
-    d.byte_ids[b] = it->second;
+    d.byte_ids[b] = id;
   }
 
   LUMEN_ASSIGN_OR_RETURN(const json* merges,
@@ -354,20 +354,19 @@ Status ParseModel(const FieldErrors& err, const json& root, TokenizerData& d) {
     } else {
       return err.Corrupt(field(), "expected \"a b\" or [\"a\", \"b\"], got " + m.dump());
     }
-    const auto l = d.spelling_to_id.find(left);
-    const auto r = d.spelling_to_id.find(right);
+    const int32_t l = d.spelling_to_id.Find(left);
+    const int32_t r = d.spelling_to_id.Find(right);
     both.assign(left).append(right);
-    const auto merged = d.spelling_to_id.find(both);
-    if (l == d.spelling_to_id.end() || r == d.spelling_to_id.end()) {
-      return err.Corrupt(field(), "token " +
-                                      json(l == d.spelling_to_id.end() ? left : right).dump() +
-                                      " is not in model.vocab");
+    const int32_t merged = d.spelling_to_id.Find(both);
+    if (l < 0 || r < 0) {
+      return err.Corrupt(field(),
+                         "token " + json(l < 0 ? left : right).dump() + " is not in model.vocab");
     }
-    if (merged == d.spelling_to_id.end()) {
+    if (merged < 0) {
       return err.Corrupt(field(),
                          "merged token " + json(left + right).dump() + " is not in model.vocab");
     }
-    d.merges.Add(l->second, r->second, merged->second, static_cast<uint32_t>(i));
+    d.merges.Add(l, r, merged, static_cast<uint32_t>(i));
   }
   d.merges.Finish();
   d.merge_count = merges->size();
@@ -668,8 +667,7 @@ std::string Tokenizer::StreamDecoder::Finish() {
 }
 
 int32_t Tokenizer::TokenId(std::string_view token) const {
-  const auto it = data_->spelling_to_id.find(std::string(token));
-  return it == data_->spelling_to_id.end() ? -1 : it->second;
+  return data_->spelling_to_id.Find(token);
 }
 
 std::string Tokenizer::TokenBytes(int32_t id) const {
