@@ -25,6 +25,16 @@ LUMEN_AVX512 inline __m512 Fp8x16(const std::uint8_t* p) {
   return _mm512_cvtph_ps(h);
 }
 
+// 32 codes -> two vectors of 16 floats: one widening, one shift pair and one mask for all 32
+// lanes, then two conversions (fewer instructions per weight than two Fp8x16 calls).
+LUMEN_AVX512 inline void Fp8x32(const std::uint8_t* p, __m512& lo, __m512& hi) {
+  const __m512i w = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  const __m512i h =
+      _mm512_and_si512(_mm512_srai_epi16(_mm512_slli_epi16(w, 8), 1), _mm512_set1_epi16(-16385));
+  lo = _mm512_cvtph_ps(_mm512_castsi512_si256(h));
+  hi = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(h, 1));
+}
+
 LUMEN_AVX512 inline __m512 Bf16x16(const std::uint16_t* p) {
   const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
   return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(b), 16));
@@ -100,6 +110,18 @@ LUMEN_AVX512 void DotFp8Rows4(const std::uint8_t* w, std::size_t stride,
     __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(),
            a3 = _mm512_setzero_ps();
     std::size_t j = j0;
+    for (; j + 32 <= j1; j += 32) {
+      const __m512 xa = _mm512_loadu_ps(x + j), xb = _mm512_loadu_ps(x + j + 16);
+      __m512 lo, hi;
+      Fp8x32(w0 + j, lo, hi);
+      a0 = _mm512_fmadd_ps(hi, xb, _mm512_fmadd_ps(lo, xa, a0));
+      Fp8x32(w1 + j, lo, hi);
+      a1 = _mm512_fmadd_ps(hi, xb, _mm512_fmadd_ps(lo, xa, a1));
+      Fp8x32(w2 + j, lo, hi);
+      a2 = _mm512_fmadd_ps(hi, xb, _mm512_fmadd_ps(lo, xa, a2));
+      Fp8x32(w3 + j, lo, hi);
+      a3 = _mm512_fmadd_ps(hi, xb, _mm512_fmadd_ps(lo, xa, a3));
+    }
     for (; j + 16 <= j1; j += 16) {
       const __m512 xv = _mm512_loadu_ps(x + j);
       a0 = _mm512_fmadd_ps(Fp8x16(w0 + j), xv, a0);
