@@ -1,11 +1,53 @@
-// lumen index: Embed stored passages and build the vector index.
+// lumen index: embed stored passages and build (or bring up to date) the vector index.
+#include <unistd.h>
+
+#include <cstdio>
+
 #include "apps/commands.h"
+#include "ranking/hybrid.h"
+#include "retrieval/indexer.h"
 
 namespace lumen::cli {
 namespace {
 
 int Run(CommandContext& ctx) {
-  return NotAvailableYet(ctx, "the vector index");
+  std::optional<Config> config = ctx.LoadConfig();
+  if (!config) return kExitUsage;
+  if (!ctx.flags.positionals().empty())
+    return Fail(kExitUsage, "index takes no arguments (see lumen index --help)");
+  const std::string data_dir = Config::ExpandHome(config->GetString("data_dir"));
+  auto store = retrieval::Store::Open(data_dir, ranking::StoreOptionsFromConfig(*config));
+  if (!store.ok()) return Fail(kExitFailure, store.status().message());
+  auto embedder = retrieval::CreateEmbedder(*config);
+  if (!embedder.ok()) {
+    return Fail(
+        embedder.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure,
+        embedder.status().message());
+  }
+  retrieval::IndexerOptions options;
+  options.factory = config->GetString("index.factory");
+  options.batch =
+      static_cast<std::size_t>(std::max<std::int64_t>(config->GetInt("index.batch"), 1));
+  options.rebuild = ctx.flags.Has("rebuild");
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  options.progress = [tty](std::int64_t done, std::int64_t total) {
+    if (total <= 0) return;
+    const int width = 30;
+    const int filled = static_cast<int>(width * std::min<double>(1.0, double(done) / total));
+    std::fprintf(stderr, "%sindexing [%s%s] %lld/%lld passages%s", tty ? "\r" : "",
+                 std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(),
+                 static_cast<long long>(done), static_cast<long long>(total), tty ? "" : "\n");
+    std::fflush(stderr);
+  };
+  auto report = retrieval::UpdateVectorIndex(**store, **embedder, data_dir, options);
+  if (tty) std::fprintf(stderr, "\n");
+  if (!report.ok()) return Fail(kExitFailure, report.status().message());
+  std::printf("%s %s: %lld added, %lld removed, %lld vectors (%s, %s) in %.1f s\n",
+              report->rebuilt ? "rebuilt" : "updated", retrieval::VectorIndexPath(data_dir).c_str(),
+              static_cast<long long>(report->added), static_cast<long long>(report->removed),
+              static_cast<long long>(report->total), (*embedder)->name().c_str(),
+              options.factory.c_str(), report->seconds);
+  return kExitOk;
 }
 
 }  // namespace
@@ -14,8 +56,12 @@ Command IndexCommand() {
   return {.name = "index",
           .summary = "Embed stored passages and build the vector index",
           .arguments = "",
-          .details = "Not available yet: the vector index has not landed in this build.",
-          .flags = {},
+          .details =
+              "Brings <data_dir>/vectors.faiss up to date with the store: passages added or "
+              "removed since the last run are embedded or dropped. --rebuild refits the "
+              "embedder's corpus statistics and rebuilds from scratch (needed after "
+              "changing index.embedder or index.factory).",
+          .flags = {{.name = "rebuild", .value_name = "", .help = "rebuild from scratch"}},
           .run = Run};
 }
 

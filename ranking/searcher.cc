@@ -1,0 +1,40 @@
+#include "ranking/searcher.h"
+
+#include <filesystem>
+
+#include "retrieval/indexer.h"
+
+namespace lumen::ranking {
+
+Result<std::unique_ptr<Searcher>> Searcher::Open(const Config& config) {
+  const std::string data_dir = Config::ExpandHome(config.GetString("data_dir"));
+  if (!std::filesystem::exists(std::filesystem::path(data_dir) / "lumen.db"))
+    return NotFound("no store in " + data_dir + " yet (crawl pages with `lumen crawl` first)");
+  auto s = std::make_unique<Searcher>();
+  LUMEN_ASSIGN_OR_RETURN(s->store,
+                         retrieval::Store::Open(data_dir, StoreOptionsFromConfig(config)));
+  Result<std::unique_ptr<retrieval::Embedder>> embedder = retrieval::CreateEmbedder(config);
+  if (!embedder.ok()) {
+    if (embedder.status().code() != StatusCode::kNotFound) return embedder.status();
+    s->warning = "lexical search only: " + embedder.status().message();
+  } else {
+    Result<std::unique_ptr<retrieval::VectorIndex>> index =
+        retrieval::OpenVectorIndex(**embedder, data_dir);
+    if (index.ok()) {
+      (*index)->SetSearchParameters(static_cast<int>(config.GetInt("index.ef_search")),
+                                    static_cast<int>(config.GetInt("index.nprobe")));
+      LUMEN_RETURN_IF_ERROR((*index)->UseDevice(config.GetString("index.device")));
+      s->embedder = std::move(*embedder);
+      s->index = std::move(*index);
+    } else if (index.status().code() == StatusCode::kNotFound) {
+      s->warning = "lexical search only: no vector index yet (build it with `lumen index`)";
+    } else {
+      return index.status();
+    }
+  }
+  s->retriever = std::make_unique<HybridRetriever>(*s->store, s->embedder.get(), s->index.get(),
+                                                   HybridOptionsFromConfig(config));
+  return s;
+}
+
+}  // namespace lumen::ranking
