@@ -13,7 +13,7 @@ namespace {
 constexpr uint32_t kNoMerge = ~uint32_t{0};
 // Words up to this many bytes are merged with the quadratic scan on the stack (faster for the
 // short words that make up almost all text); longer ones use the heap.
-constexpr size_t kShortWord = 48;
+constexpr size_t kShortWord = 128;
 
 inline uint64_t Mix(uint64_t k) {
   k ^= k >> 33;
@@ -96,6 +96,16 @@ void BpeMerges::Finish() {
   }
 }
 
+void BpeMerges::IndexBytePairs(const int32_t* byte_ids) {
+  byte_pairs_.assign(256 * 256, BytePair{kNoMerge, 0});
+  for (int a = 0; a < 256; ++a) {
+    for (int b = 0; b < 256; ++b) {
+      if (const Slot* s = Find(byte_ids[a], byte_ids[b]))
+        byte_pairs_[a << 8 | b] = {s->rank, s->merged};
+    }
+  }
+}
+
 // With rank-ordered merges, merging at rank r only creates pairs of higher rank (they contain the
 // new token, which every merge using it ranks after). So the ranks can be processed in increasing
 // order, each rank's positions left to right: exactly the heap's order, with one bucket of
@@ -160,7 +170,16 @@ void BpeMerges::EncodeShort(std::string_view word, const int32_t* byte_ids,
     ranks[i] = s ? s->rank : kNoMerge;
     merged[i] = s ? s->merged : 0;
   };
-  for (size_t i = 0; i + 1 < m; ++i) rank_pair(i);
+  if (byte_pairs_.empty()) {
+    for (size_t i = 0; i + 1 < m; ++i) rank_pair(i);
+  } else {
+    for (size_t i = 0; i + 1 < m; ++i) {
+      const BytePair& p = byte_pairs_[static_cast<unsigned char>(word[i]) << 8 |
+                                      static_cast<unsigned char>(word[i + 1])];
+      ranks[i] = p.rank;
+      merged[i] = p.merged;
+    }
+  }
   while (m > 1) {
     size_t best = 0;
     for (size_t i = 1; i + 1 < m; ++i) {

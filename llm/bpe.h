@@ -30,6 +30,9 @@ class BpeMerges {
   // two parts (true of any merges list BPE training writes): then long words are merged rank by
   // rank, in linear-time buckets, instead of through a heap of every pair.
   void Finish();
+  // Builds the dense table of merges between two single-byte tokens (the first merges of every
+  // word, looked up without hashing). `byte_ids[b]` is the id of the single-byte token b.
+  void IndexBytePairs(const int32_t* byte_ids);
 
   // Appends the ids of `word` to `out`. `byte_ids[b]` is the id of the single-byte token b.
   void EncodeWord(std::string_view word, const int32_t* byte_ids, std::vector<int32_t>& out) const;
@@ -57,6 +60,11 @@ class BpeMerges {
   uint64_t mask_ = 0;
   size_t size_ = 0;
   bool rank_ordered_ = false;  // see Finish()
+  struct BytePair {
+    uint32_t rank;
+    int32_t merged;
+  };
+  std::vector<BytePair> byte_pairs_;  // [a << 8 | b]; empty until IndexBytePairs
 };
 
 // A map from token text (bytes) to id in one flat open-addressing table: much faster to build and

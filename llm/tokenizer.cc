@@ -369,6 +369,7 @@ Status ParseModel(const FieldErrors& err, const json& root, TokenizerData& d) {
     d.merges.Add(l, r, merged, static_cast<uint32_t>(i));
   }
   d.merges.Finish();
+  d.merges.IndexBytePairs(d.byte_ids.data());
   d.merge_count = merges->size();
   return Status::Ok();
 }
