@@ -145,6 +145,13 @@ Result<IndexerReport> UpdateVectorIndex(Store& store, Embedder& embedder,
     return finish(r);
   }
   VectorIndex& index = **loaded;
+  // Statistics fitted on a much smaller corpus (e.g. an index built before the first crawl)
+  // describe the collection badly: refit when the store has more than doubled since.
+  LUMEN_ASSIGN_OR_RETURN(std::int64_t passages, store.CountPassages());
+  if (embedder.uses_corpus_statistics() && passages > 2 * index.size() + 100) {
+    LUMEN_ASSIGN_OR_RETURN(IndexerReport r, Rebuild(store, embedder, data_dir, options));
+    return finish(r);
+  }
   IndexerReport report;
   LUMEN_ASSIGN_OR_RETURN(std::int64_t last, store.LastChangeSeq());
   const std::int64_t todo = last - index.info().applied_seq;

@@ -4,6 +4,8 @@
 // A rebuild fits the embedder's corpus statistics on every stored passage, embeds them all and
 // writes a fresh index. An update loads the existing index and applies the store's passage log
 // from the index's last applied seq: added passages are embedded and added, removed ones removed.
+// An update turns into a rebuild when the store holds more than twice (+100) the passages the
+// index has, so corpus statistics never stay fitted on a small early crawl.
 // Passages are embedded as "title. heading path. text" (the title and headings carry much of a
 // short passage's topic).
 //

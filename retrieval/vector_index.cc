@@ -9,6 +9,8 @@
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
 
+#include <omp.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -192,6 +194,9 @@ Result<std::vector<DenseHit>> VectorIndex::Search(std::span<const float> query, 
   if (std::all_of(query.begin(), query.end(), [](float x) { return x == 0.0f; })) return hits;
   const idx_t want = std::min<idx_t>(static_cast<idx_t>(k) + static_cast<idx_t>(tombstones_.size()),
                                      index_->ntotal);
+  // One query is searched on the calling thread: OpenMP teams for a single query cost more in
+  // wake-ups than they save (and starve under load); parallelism comes from concurrent requests.
+  omp_set_num_threads(1);
   std::vector<float> scores(static_cast<std::size_t>(want));
   std::vector<idx_t> labels(static_cast<std::size_t>(want));
   try {

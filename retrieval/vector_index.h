@@ -17,7 +17,8 @@
 // support (its faiss/gpu headers found at configure time: LUMEN_HAVE_FAISS_GPU). Debian's FAISS
 // is CPU-only, so the CPU path is what is built and tested here.
 //
-// Threading: Search is const and may run from several threads at once; Add, Remove, Train and
+// Threading: Search is const and may run from several threads at once (each search runs on its
+// calling thread: it sets that thread's OpenMP team size to 1); Add, Remove, Train and
 // SetSearchParameters need exclusive access (the caller's lock).
 #pragma once
 
