@@ -21,6 +21,7 @@ struct Fetcher::Transfer {
   Clock::time_point started{};        // of the whole fetch
   Clock::time_point last_activity{};  // of the current hop: start, or last byte
   Deadline deadline = Deadline::Infinite();
+  bool running = false;  // the first hop has started
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
   const AddressPolicy* policy = nullptr;
@@ -126,7 +127,10 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
     t->retry_after = std::string(value.substr(0, 64));
   } else if (key == "content-length" && t->status >= 200 && t->status < 300) {
     const long long declared = std::atoll(std::string(value).c_str());
-    if (declared > static_cast<long long>(t->options->max_body_bytes)) {
+    if (!t->request.keep_truncated &&
+        declared > static_cast<long long>(t->request.max_body_bytes > 0
+                                              ? t->request.max_body_bytes
+                                              : t->options->max_body_bytes)) {
       t->abort_reason = "too_large";
       t->abort_detail = "declared Content-Length " + std::to_string(declared);
       return 0;
@@ -153,10 +157,17 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
     }
   }
   if (t->status < 200 || t->status >= 300) return len;
+  const std::size_t limit =
+      t->request.max_body_bytes > 0 ? t->request.max_body_bytes : t->options->max_body_bytes;
   t->received += len;
-  if (t->received > t->options->max_body_bytes) {
+  if (t->received > limit) {
+    if (t->request.keep_truncated) {
+      t->body.append(data, std::min(len, limit - std::min(limit, t->body.size())));
+      t->abort_reason = "truncated";
+      return 0;
+    }
     t->abort_reason = "too_large";
-    t->abort_detail = "more than " + std::to_string(t->options->max_body_bytes) + " bytes";
+    t->abort_detail = "more than " + std::to_string(limit) + " bytes";
     return 0;
   }
   t->body.append(data, len);
@@ -281,7 +292,9 @@ void Fetcher::Add(FetchRequest request) {
   t->request = std::move(request);
   t->url = t->request.url;
   t->started = Clock::now();
-  t->deadline = t->request.deadline.Min(Deadline::AfterMs(options_.total_timeout_ms));
+  // total_timeout_ms counts from the first byte sent (see StartEligible); until then only the
+  // caller's own deadline applies.
+  t->deadline = t->request.deadline;
   t->policy = &policy_;
   t->options = &options_;
   Result<std::string> normalized = NormalizeUrl(t->url);
@@ -334,6 +347,11 @@ void Fetcher::StartEligible() {
     h.next_start = now + std::chrono::milliseconds(HostDelayMs(h));
     std::unique_ptr<Transfer> owned = std::move(*it);
     it = queue_.erase(it);
+    if (!owned->running) {
+      owned->running = true;
+      owned->started = now;
+      owned->deadline = owned->request.deadline.Min(Deadline::AfterMs(options_.total_timeout_ms));
+    }
     StartHop(std::move(owned));
   }
 }
@@ -359,7 +377,11 @@ void Fetcher::StartHop(std::unique_ptr<Transfer> t) {
   curl_easy_setopt(e, CURLOPT_USERAGENT, options_.user_agent.c_str());
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout_ms));
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, remaining);
-  curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options_.max_body_bytes));
+  if (!t->request.keep_truncated) {
+    const std::size_t limit =
+        t->request.max_body_bytes > 0 ? t->request.max_body_bytes : options_.max_body_bytes;
+    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(limit));
+  }
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, OnBody);
@@ -425,7 +447,10 @@ void Fetcher::Complete(Transfer* t, int curl_code) {
   curl_off_t connected = 0;
   curl_easy_getinfo(t->easy, CURLINFO_CONNECT_TIME_T, &connected);
   std::string reason;
-  if (!t->abort_reason.empty()) {
+  const bool truncated = t->abort_reason == "truncated";
+  if (truncated) {
+    reason = "ok";
+  } else if (!t->abort_reason.empty()) {
     reason = t->abort_reason;
   } else {
     reason = ReasonForCurlCode(code, connected > 0 || t->status > 0);
@@ -485,6 +510,7 @@ void Fetcher::Complete(Transfer* t, int curl_code) {
     }
   }
   FinishTransfer(t, reason, done_);
+  if (truncated) done_.back().truncated = true;
 }
 
 std::vector<FetchResult> Fetcher::Poll(int max_wait_ms) {

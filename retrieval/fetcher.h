@@ -10,7 +10,8 @@
 //     re-checked; a URL seen twice in one chain is a redirect loop.
 //   - Deadlines: connect_timeout_ms per connection; idle_timeout_ms without a byte ("stalled":
 //     servers that hang after headers or before them); total_timeout_ms (or the request's own
-//     deadline, whichever is earlier) for the whole chain ("timeout": slow trickles).
+//     deadline, whichever is earlier) for the whole chain from its first request, time
+//     spent queued behind the connection limits not included ("timeout": slow trickles).
 //   - Bodies: gzip/deflate/br decoded by libcurl; at most max_body_bytes after decoding, else
 //     the transfer is aborted ("too_large"); only text/html, application/xhtml+xml and
 //     text/plain are read ("unsupported_content_type" otherwise, unless the request accepts any
@@ -70,6 +71,11 @@ struct FetchRequest {
   Deadline deadline = Deadline::Infinite();  // besides total_timeout_ms
   std::uint64_t tag = 0;                     // returned in the result, for the caller
   bool any_content_type = false;             // robots.txt: read whatever type it is served as
+  // Body limit for this request (0: the fetcher's max_body_bytes). With keep_truncated, a
+  // longer body is cut at the limit and the fetch still succeeds (FetchResult::truncated);
+  // robots.txt is read that way.
+  std::size_t max_body_bytes = 0;
+  bool keep_truncated = false;
 };
 
 struct FetchResult {
@@ -87,6 +93,7 @@ struct FetchResult {
   std::string remote_ip;
   std::optional<int> retry_after_s;  // from a 429/503 answer
   double elapsed_ms = 0;
+  bool truncated = false;  // cut at the request's limit (keep_truncated)
   bool ok() const { return status.ok(); }
 };
 

@@ -162,7 +162,8 @@ class FixtureServer {
     server_.Get("/robots.txt", [this](const Request&, Response& res) {
       std::lock_guard<std::mutex> lock(mu_);
       if (robots_status_ != 200) res.status = robots_status_;
-      res.set_content(robots_, "text/plain");
+      // Served as octet-stream: httplib would compress text, slowly for big files.
+      res.set_content(robots_, "application/octet-stream");
     });
     // Keep-alive connections each hold a worker: give the fetcher room for all of its own.
     server_.new_task_queue = [] { return new httplib::ThreadPool(64); };

@@ -1,0 +1,140 @@
+// The real GloVe vectors end to end: `lumen eval retrieval` on a slice of Cranfield, and
+// `lumen index` + `lumen ask --retrieval-only` through the command line. These tests need the
+// asset (scripts/fetch-asset --all, which ./lumen.sh runs): without it they FAIL, saying so.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "ranking/evaluation.h"
+#include "retrieval/glove_embedder.h"
+#include "tests/support/subprocess.h"
+
+namespace lumen {
+namespace {
+
+namespace fs = std::filesystem;
+using test_support::RunProcess;
+
+const std::string kLumen = LUMEN_BINARY_DIR "/lumen";
+const std::string kCranfield = LUMEN_SOURCE_DIR "/../shared/eval/cranfield";
+
+class GloveRetrievalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto wv = retrieval::WordVectors::LoadDefault();
+    ASSERT_TRUE(wv.ok()) << "GloVe word vectors are required for this test: "
+                         << wv.status().message();
+    dir_ = fs::temp_directory_path() /
+           ("lumen_glove_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  static std::string Read(const std::string& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  fs::path dir_;
+};
+
+TEST_F(GloveRetrievalTest, EvalRetrievalScoresAllThreeMethodsOnACranfieldSlice) {
+  ASSERT_TRUE(fs::exists(kCranfield + "/cran.all.1400")) << "missing " << kCranfield;
+  // The first 400 documents, and the judgments about them.
+  const std::string all = Read(kCranfield + "/cran.all.1400");
+  const std::size_t cut = all.find("\n.I 401\n");
+  ASSERT_NE(cut, std::string::npos);
+  std::ofstream(dir_ / "docs") << all.substr(0, cut + 1);
+  std::istringstream qrels(Read(kCranfield + "/cranqrel"));
+  std::ofstream slice(dir_ / "qrels");
+  std::string line;
+  while (std::getline(qrels, line)) {
+    std::istringstream ls(line);
+    int q, d;
+    if (ls >> q >> d && d <= 400) slice << line << "\n";
+  }
+  slice.close();
+  const auto r =
+      RunProcess({kLumen, "eval", "retrieval", "--docs", (dir_ / "docs").string(), "--queries",
+                  kCranfield + "/cran.qry", "--qrels", (dir_ / "qrels").string(), "--json"},
+                 {}, std::chrono::seconds(120));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["documents"], 400);
+  for (const char* m : {"bm25", "dense", "hybrid"}) {
+    const double ndcg = j["methods"][m]["ndcg@10"].get<double>();
+    EXPECT_GT(ndcg, 0.05) << m;
+    EXPECT_LE(ndcg, 1.0) << m;
+  }
+  EXPECT_GT(j["methods"]["hybrid"]["ndcg@10"].get<double>(),
+            j["methods"]["dense"]["ndcg@10"].get<double>());
+}
+
+TEST_F(GloveRetrievalTest, EvalRetrievalRejectsBadInput) {
+  std::ofstream(dir_ / "bad") << "not a smart file\n";
+  const auto r =
+      RunProcess({kLumen, "eval", "retrieval", "--docs", (dir_ / "bad").string(), "--queries",
+                  (dir_ / "bad").string(), "--qrels", (dir_ / "bad").string()});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("before the first .I"), std::string::npos) << r.err;
+  const auto usage = RunProcess({kLumen, "eval", "retrieval", "--docs", "x"});
+  EXPECT_EQ(usage.code, 2);
+}
+
+TEST_F(GloveRetrievalTest, IndexThenAskRetrievalOnlyThroughTheCli) {
+  const std::string data = (dir_ / "data").string();
+  {  // A store with two pages, written the way the crawler writes it.
+    auto store = retrieval::Store::Open(data);
+    ASSERT_TRUE(store.ok());
+    auto put = [&](const std::string& url, const std::string& title, const std::string& text) {
+      const retrieval::Passage p[] = {
+          {.ordinal = 0, .heading_path = title, .begin = 0, .end = text.size(), .text = text}};
+      ASSERT_TRUE((*store)->UpsertPage({.url = url, .title = title, .content_hash = url}, p).ok());
+    };
+    put("https://example.org/snakes", "Pythons",
+        "The python is a large constrictor snake found in Africa and Asia.");
+    put("https://example.org/cars", "Engines",
+        "A combustion engine burns fuel to move the pistons of a car.");
+  }
+  const auto idx = RunProcess({kLumen, "index", "--data-dir", data});
+  ASSERT_EQ(idx.code, 0) << idx.err;
+  EXPECT_NE(idx.out.find("2 vectors"), std::string::npos) << idx.out;
+  EXPECT_TRUE(fs::exists(dir_ / "data" / "vectors.faiss"));
+  EXPECT_TRUE(fs::exists(dir_ / "data" / "vectors.faiss.json"));
+
+  // "reptile" occurs nowhere: only the dense signal can find the snake passage.
+  const auto ask = RunProcess({kLumen, "ask", "which reptile", "--retrieval-only", "--json", "--k",
+                               "1", "--data-dir", data});
+  ASSERT_EQ(ask.code, 0) << ask.err;
+  const auto j = nlohmann::json::parse(ask.out);
+  ASSERT_EQ(j["results"].size(), 1u);
+  EXPECT_EQ(j["results"][0]["url"], "https://example.org/snakes");
+  EXPECT_EQ(j["results"][0]["signals"]["bm25_rank"], 0);
+  EXPECT_EQ(j["results"][0]["signals"]["dense_rank"], 1);
+  EXPECT_EQ(j["sources"][0]["number"], 1);
+
+  const auto hostile = RunProcess(
+      {kLumen, "ask", "\"; DROP TABLE pages; -- NEAR(*", "--retrieval-only", "--data-dir", data});
+  EXPECT_EQ(hostile.code, 0) << hostile.err;
+  const auto no_mode = RunProcess({kLumen, "ask", "anything", "--data-dir", data});
+  EXPECT_EQ(no_mode.code, 2);
+  EXPECT_NE(no_mode.err.find("not available yet"), std::string::npos);
+
+  // An index from another embedder is a clear error suggesting --rebuild.
+  std::ofstream(dir_ / "data" / "vectors.faiss.json")
+      << R"({"embedder":"other","dimension":100,"factory":"Flat","applied_seq":0})";
+  const auto mismatch =
+      RunProcess({kLumen, "ask", "snake", "--retrieval-only", "--data-dir", data});
+  EXPECT_EQ(mismatch.code, 1);
+  EXPECT_NE(mismatch.err.find("lumen index --rebuild"), std::string::npos) << mismatch.err;
+  const auto rebuilt = RunProcess({kLumen, "index", "--rebuild", "--data-dir", data});
+  EXPECT_EQ(rebuilt.code, 0) << rebuilt.err;
+}
+
+}  // namespace
+}  // namespace lumen
