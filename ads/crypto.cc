@@ -2,47 +2,70 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include <stdexcept>
 
 namespace lumen::ads {
 
 Digest Sha256(std::span<const std::uint8_t> data) {
-  Digest d;
-  SHA256(data.data(), data.size(), d.data());
-  return d;
+  return Sha256Concat(data, {});
 }
 
 Digest Sha256(std::string_view data) {
   return Sha256(AsBytes(data));
 }
 
-Digest Sha256Concat(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
-  // The low-level SHA256_* calls are deprecated in OpenSSL 3; EVP is the supported path.
-  Digest d;
+namespace {
+
+// OpenSSL 3 looks algorithms up by name on every implicit use; fetching them once (and reusing
+// one digest context per thread) keeps hashing at the cost of the compression function.
+const EVP_MD* Sha256Md() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+EVP_MAC* HmacMac() {
+  static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  return mac;
+}
+
+struct MdCtx {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  if (ctx == nullptr) throw std::runtime_error("EVP_MD_CTX_new failed");
+  ~MdCtx() { EVP_MD_CTX_free(ctx); }
+};
+
+}  // namespace
+
+Digest Sha256Concat(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
+  thread_local MdCtx holder;
+  EVP_MD_CTX* ctx = holder.ctx;
+  Digest d;
   unsigned int len = 0;
-  const bool ok = EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
+  const bool ok = ctx != nullptr && Sha256Md() != nullptr &&
+                  EVP_DigestInit_ex2(ctx, Sha256Md(), nullptr) == 1 &&
                   EVP_DigestUpdate(ctx, a.data(), a.size()) == 1 &&
                   EVP_DigestUpdate(ctx, b.data(), b.size()) == 1 &&
                   EVP_DigestFinal_ex(ctx, d.data(), &len) == 1;
-  EVP_MD_CTX_free(ctx);
   if (!ok || len != d.size()) throw std::runtime_error("SHA-256 failed");
   return d;
 }
 
 Digest HmacSha256(std::span<const std::uint8_t> key, std::span<const std::uint8_t> data) {
   Digest d;
-  unsigned int len = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data.data(), data.size(),
-           d.data(), &len) == nullptr ||
-      len != d.size()) {
-    throw std::runtime_error("HMAC-SHA256 failed");
-  }
+  EVP_MAC* mac = HmacMac();
+  EVP_MAC_CTX* ctx = mac == nullptr ? nullptr : EVP_MAC_CTX_new(mac);
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                               OSSL_PARAM_construct_end()};
+  std::size_t len = 0;
+  const bool ok = ctx != nullptr && EVP_MAC_init(ctx, key.data(), key.size(), params) == 1 &&
+                  EVP_MAC_update(ctx, data.data(), data.size()) == 1 &&
+                  EVP_MAC_final(ctx, d.data(), &len, d.size()) == 1;
+  EVP_MAC_CTX_free(ctx);
+  if (!ok || len != d.size()) throw std::runtime_error("HMAC-SHA256 failed");
   return d;
 }
 
