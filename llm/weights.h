@@ -45,8 +45,9 @@ float Bf16ToFloat(std::uint16_t bits);
 std::uint16_t FloatToBf16(float value);
 float F16ToFloat(std::uint16_t bits);
 
-// Resolves tensors of a checkpoint into checked views. Owns the fp32 copies of scale grids and
-// vectors it hands out, so it must outlive the model that uses them. Not thread-safe.
+// Resolves tensors of a checkpoint into checked views. Owns the fp32 copies of the FP8 scale
+// grids that its WeightMatrix views point to, so it (and the Checkpoint) must outlive them;
+// vectors are returned by value. Not thread-safe.
 class WeightLoader {
  public:
   WeightLoader(const Checkpoint& checkpoint, const QuantizationConfig& quant, bool verify_finite)
