@@ -12,8 +12,13 @@
 #include <thread>
 
 #include "apps/commands.h"
+#include "web/chat_completions.h"
 #include "web/http_server.h"
+#include "web/query_service.h"
+#include "web/rate_limiter.h"
+#include "web/search_api.h"
 #include "web/search_page.h"
+#include "web/search_stack.h"
 #include "web/static_assets.h"
 
 namespace lumen::cli {
@@ -42,7 +47,22 @@ int Run(CommandContext& ctx) {
                 "configuration error: " +
                     config->ValueError("server.shutdown_timeout_ms", "must be >= 0").message());
   }
+  Result<web::QueryServiceOptions> service_options = web::QueryServiceOptions::FromConfig(*config);
+  if (!service_options.ok()) {
+    return Fail(kExitUsage, "configuration error: " + service_options.status().message());
+  }
+  const double rate = config->GetDouble("search.rate_per_second");
+  const double burst = config->GetDouble("search.burst");
   Logger log = CommandContext::MakeLogger(*config);
+  Result<web::SearchStack> stack = web::SearchStack::Open(*config, log);
+  if (!stack.ok()) {
+    const bool usage = stack.status().code() == StatusCode::kInvalidArgument;
+    return Fail(usage ? kExitUsage : kExitFailure,
+                (usage ? "configuration error: " : "") + stack.status().message());
+  }
+  web::QueryService service(*service_options, stack->retriever, stack->backend.get(),
+                            stack->ads.get(), log);
+  web::RateLimiter limiter(rate, burst);
 
   // Signals are taken by one thread with sigwait; block them everywhere else first, before any
   // server thread exists, so they inherit the mask.
@@ -55,7 +75,9 @@ int Run(CommandContext& ctx) {
   web::HttpServer server(*options, log);
   server.AddOperationalRoutes();
   web::RegisterStaticAssets(server);
-  web::RegisterSearchPage(server);
+  web::RegisterSearchPage(server, &service);
+  web::RegisterSearchApi(server, service, stack->ads.get(), limiter);
+  web::RegisterChatCompletions(server, service, limiter);
   if (Status s = server.Bind(); !s.ok()) return Fail(kExitFailure, s.message());
 
   std::cout << "lumen: listening on " << server.url() << std::endl;
@@ -102,7 +124,7 @@ int Run(CommandContext& ctx) {
 
 Command ServeCommand() {
   return {.name = "serve",
-          .summary = "Run the HTTP server: search page, /healthz, /metrics",
+          .summary = "Run the HTTP server: search page, JSON API, chat completions, metrics",
           .arguments = "",
           .details =
               "Listens on server.host:server.port (default 127.0.0.1:8080) and prints the\n"

@@ -48,7 +48,8 @@ void SetJsonError(httplib::Response& res, int status, const std::string& code,
                   const std::string& message) {
   res.status = status;
   const nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
-  res.set_content(body.dump(), "application/json");
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json");
 }
 
 Result<HttpServerOptions> HttpServerOptions::FromConfig(const Config& config) {

@@ -1,13 +1,19 @@
-// The search page: GET / (the search box) and GET /search?q=... (the answer page).
+// The search page: GET / (the search box) and GET /search?q=...[&thread_id=...] (the answer
+// page, rendered on the server: the cited answer with [n] links to its sources, the source
+// cards, related questions, a follow-up box that keeps the thread, and the sponsored slot —
+// visually distinct, labelled "Sponsored" before its content, never among the sources). The
+// slot's impression beacon is sent by /assets/search.js only when the slot is at least half
+// visible (IntersectionObserver); serving it bills nothing.
 //
-// Until the query pipeline is wired in (web issue), /search shows the escaped question and says
-// that this server has no index to answer from yet.
+// Everything from users and crawled pages is HTML-escaped; the page runs no inline script (the
+// server's Content-Security-Policy forbids it).
 #pragma once
 
 #include <string>
 #include <string_view>
 
 #include "web/http_server.h"
+#include "web/query_service.h"
 
 namespace lumen::web {
 
@@ -16,6 +22,11 @@ namespace lumen::web {
 std::string RenderTemplate(std::string_view tmpl,
                            std::initializer_list<std::pair<std::string_view, std::string>> values);
 
-void RegisterSearchPage(HttpServer& server);
+// The answer's markdown as HTML: escaped text, paragraphs, `code`, and each [n] marker as a link
+// to source card n whose title shows the source's snippet.
+std::string AnswerHtml(const SearchResult& result);
+
+// `service` may be null: the page then says there is nothing to answer from.
+void RegisterSearchPage(HttpServer& server, QueryService* service);
 
 }  // namespace lumen::web

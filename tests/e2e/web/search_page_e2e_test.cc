@@ -31,7 +31,11 @@ TEST(SearchPageE2ETest, AskingInTheBrowserShowsTheQuestionSafelyOnDesktopAndPhon
   ASSERT_TRUE(std::filesystem::exists("/usr/bin/chromium"))
       << "Debian's chromium is not installed: run scripts/setup";
 
-  Subprocess server({LUMEN_BINARY_DIR "/lumen", "serve", "--port", "0"});
+  const std::filesystem::path data_dir =
+      std::filesystem::temp_directory_path() / ("lumen_e2e_" + std::to_string(getpid()));
+  std::filesystem::create_directories(data_dir);
+  Subprocess server(
+      {LUMEN_BINARY_DIR "/lumen", "serve", "--port", "0", "--data-dir", data_dir.string()});
   ASSERT_TRUE(server.WaitForStdout("/\n", 20s)) << server.err();
   std::smatch m;
   const std::string out = server.out();
@@ -44,6 +48,7 @@ TEST(SearchPageE2ETest, AskingInTheBrowserShowsTheQuestionSafelyOnDesktopAndPhon
   EXPECT_EQ(r.code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("e2e search page: ok"), std::string::npos) << r.out << r.err;
   EXPECT_TRUE(std::filesystem::exists(LUMEN_BINARY_DIR "/e2e-artifacts/search-phone-dark.png"));
+  std::filesystem::remove_all(data_dir);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <filesystem>
 #include <regex>
 #include <string>
 
@@ -18,7 +19,12 @@ class ServeTest : public ::testing::Test {
  protected:
   // Starts `lumen serve` on a free port and returns its port.
   int Start(std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {kLumen, "serve", "--port", "0"};
+    // Every server gets its own data folder: tests never touch the user's.
+    data_dir_ = std::filesystem::temp_directory_path() /
+                ("lumen_serve_test_" + std::to_string(getpid()) + "_" + std::to_string(++starts_));
+    std::filesystem::create_directories(data_dir_);
+    std::vector<std::string> argv = {kLumen, "serve",      "--port",
+                                     "0",    "--data-dir", data_dir_.string()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     proc_ = std::make_unique<test_support::Subprocess>(argv);
     if (!proc_->WaitForStdout("/\n", 20s)) {
@@ -33,7 +39,13 @@ class ServeTest : public ::testing::Test {
     }
     return std::stoi(m[1]);
   }
+  void TearDown() override {
+    proc_.reset();
+    if (!data_dir_.empty()) std::filesystem::remove_all(data_dir_);
+  }
   std::unique_ptr<test_support::Subprocess> proc_;
+  std::filesystem::path data_dir_;
+  int starts_ = 0;
 };
 
 TEST_F(ServeTest, AnswersHealthzAndMetricsThenStopsOnSigint) {
@@ -108,8 +120,8 @@ TEST_F(ServeTest, SearchPageEscapesTheQuestionAndSendsSecurityHeaders) {
 TEST_F(ServeTest, PortInUseIsARuntimeFailure) {
   const int port = Start();
   ASSERT_GT(port, 0);
-  auto second =
-      test_support::RunProcess({kLumen, "serve", "--port", std::to_string(port)}, {}, 20s);
+  auto second = test_support::RunProcess(
+      {kLumen, "serve", "--port", std::to_string(port), "--data-dir", data_dir_.string()}, {}, 20s);
   EXPECT_EQ(second.code, 1);
   EXPECT_NE(second.err.find("cannot listen on 127.0.0.1:" + std::to_string(port)),
             std::string::npos)
