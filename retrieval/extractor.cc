@@ -1083,15 +1083,22 @@ class Extraction {
   }
 
   void CollectLinks(ExtractedPage& page) {
+    std::string base = url_;
+    if (!meta_.base_href.empty() && !url_.empty()) {
+      Result<std::string> b = ResolveUrl(url_, meta_.base_href);
+      if (b.ok()) base = *b;
+    }
+    const UrlResolver resolver(base);
+    std::unordered_set<std::string_view> seen_href;
     std::unordered_set<std::string> seen;
     for (std::size_t i = 0; i < nodes_.size() && page.links.size() < options_.max_links; ++i) {
       const Node& n = nodes_[i];
       if (n.tag != GUMBO_TAG_A || n.is_text) continue;
       const std::string_view href = Attr(n.g, "href");
-      if (href.empty() || href[0] == '#') continue;
-      std::string abs = Absolute(href);
-      if (abs.empty() || !seen.insert(abs).second) continue;
-      page.links.push_back({.url = std::move(abs),
+      if (href.empty() || href[0] == '#' || !seen_href.insert(href).second) continue;
+      Result<std::string> abs = resolver.Resolve(href);
+      if (!abs.ok() || !seen.insert(*abs).second) continue;
+      page.links.push_back({.url = std::move(*abs),
                             .text = TextOf(n.g),
                             .in_main = !main_.empty() && main_[i] && !n.pruned});
     }

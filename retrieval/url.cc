@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <memory>
+#include <optional>
 
 namespace lumen::retrieval {
 namespace {
@@ -199,6 +200,133 @@ Result<std::string> ResolveUrl(std::string_view base, std::string_view ref) {
   }
   const std::string prepared = PrepareReference(ref);
   if (prepared.empty()) return Finish(u.get(), base);
+  if (curl_url_set(u.get(), CURLUPART_URL, prepared.c_str(), kSetFlags) != CURLUE_OK) {
+    return InvalidArgument("bad URL \"" + std::string(ref.substr(0, 200)) + "\"");
+  }
+  return Finish(u.get(), ref);
+}
+
+namespace {
+
+// Printable ASCII without space; what the fast path below accepts.
+bool PlainAscii(std::string_view s) {
+  for (char c : s) {
+    if (c <= 0x20 || c >= 0x7F || c == '\\') return false;
+  }
+  return true;
+}
+
+// Path (and query) of a reference that needs no dot-segment removal.
+bool SimplePath(std::string_view path) {
+  const std::size_t q = path.find_first_of("?#");
+  const std::string_view p = path.substr(0, q);
+  return p.find("/.") == std::string_view::npos && p.find("%2e") == std::string_view::npos &&
+         p.find("%2E") == std::string_view::npos;
+}
+
+// origin + path?query, normalized as Finish() would.
+std::string Assemble(std::string_view origin, std::string_view rest) {
+  if (const std::size_t hash = rest.find('#'); hash != std::string_view::npos) {
+    rest = rest.substr(0, hash);
+  }
+  const std::size_t q = rest.find('?');
+  std::string out(origin);
+  const std::string_view path = rest.substr(0, q);
+  out += path.empty() ? "/" : CanonicalEscapes(path);
+  if (q != std::string_view::npos) {
+    const std::string kept = FilterQuery(CanonicalEscapes(rest.substr(q + 1)));
+    if (!kept.empty()) out += "?" + kept;
+  }
+  return out;
+}
+
+// The common shapes of links, normalized without libcurl: "/path?q" against an http(s) base,
+// and "http(s)://host[:port]/path" with a plain ASCII host. Anything else returns nullopt and
+// goes through libcurl; both give the same string (tests/unit/retrieval/url_test.cc).
+std::optional<std::string> FastResolve(std::string_view base_origin, std::string_view ref) {
+  if (!PlainAscii(ref)) return std::nullopt;
+  if (ref.size() >= 1 && ref[0] == '/' && (ref.size() < 2 || ref[1] != '/')) {
+    if (base_origin.empty() || !SimplePath(ref)) return std::nullopt;
+    return Assemble(base_origin, ref);
+  }
+  std::string_view scheme;
+  if (ref.substr(0, 7) == "http://")
+    scheme = "http";
+  else if (ref.substr(0, 8) == "https://")
+    scheme = "https";
+  else
+    return std::nullopt;
+  const std::size_t host_start = scheme.size() + 3;
+  std::size_t end = ref.find_first_of("/?#", host_start);
+  if (end == std::string_view::npos) end = ref.size();
+  const std::string_view authority = ref.substr(host_start, end - host_start);
+  std::string host;
+  std::string_view port;
+  const std::size_t colon = authority.find(':');
+  const std::string_view host_part = authority.substr(0, colon);
+  if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+  if (host_part.empty() || host_part.size() > 253) return std::nullopt;
+  for (char c : host_part) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.')) return std::nullopt;
+    host.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  // Names only: all-numeric hosts (IPv4 forms curl rewrites) go to libcurl.
+  if (host.find_first_not_of("0123456789.") == std::string::npos) return std::nullopt;
+  if (host.front() == '.' || host.find("..") != std::string::npos) return std::nullopt;
+  if (colon != std::string_view::npos) {
+    if (port.empty() || port.size() > 5 || port[0] == '0') return std::nullopt;
+    for (char c : port) {
+      if (c < '0' || c > '9') return std::nullopt;
+    }
+    if (std::atoi(std::string(port).c_str()) > 65535) return std::nullopt;
+    if ((scheme == "http" && port == "80") || (scheme == "https" && port == "443")) port = {};
+  }
+  const std::string_view rest = ref.substr(end);
+  if (!SimplePath(rest)) return std::nullopt;
+  std::string origin = std::string(scheme) + "://" + host;
+  if (!port.empty()) origin += ":" + std::string(port);
+  return Assemble(origin, rest);
+}
+
+}  // namespace
+
+UrlResolver::UrlResolver(std::string_view base) {
+  if (base.empty()) return;
+  if (Result<UrlParts> p = SplitUrl(base); p.ok()) {
+    const bool default_port =
+        (p->scheme == "http" && p->port == 80) || (p->scheme == "https" && p->port == 443);
+    origin_ = p->scheme + "://" + p->host + (default_port ? "" : ":" + std::to_string(p->port));
+  }
+  CURLU* u = curl_url();
+  const std::string prepared = PrepareReference(base);
+  if (u != nullptr && curl_url_set(u, CURLUPART_URL, prepared.c_str(), kSetFlags) == CURLUE_OK) {
+    base_ = u;
+  } else if (u != nullptr) {
+    curl_url_cleanup(u);
+  }
+}
+
+UrlResolver::~UrlResolver() {
+  if (base_ != nullptr) curl_url_cleanup(static_cast<CURLU*>(base_));
+}
+
+Result<std::string> UrlResolver::Resolve(std::string_view ref) const {
+  if (base_ == nullptr) return NormalizeUrl(ref);
+  // Cheap refusals before any parsing: fragments and other schemes.
+  std::string_view head = ref.substr(0, 12);
+  while (!head.empty() && static_cast<unsigned char>(head.front()) <= 0x20) head.remove_prefix(1);
+  if (!head.empty() && head.front() == '#') return InvalidArgument("fragment-only reference");
+  for (std::string_view scheme : {"javascript:", "mailto:", "tel:", "data:"}) {
+    if (head.size() >= scheme.size() &&
+        AsciiLower(std::string(head.substr(0, scheme.size()))) == scheme) {
+      return InvalidArgument("scheme is not http or https");
+    }
+  }
+  if (std::optional<std::string> fast = FastResolve(origin_, ref)) return *std::move(fast);
+  CurlUrl u(curl_url_dup(static_cast<CURLU*>(base_)));
+  if (!u) return Internal("curl_url_dup() failed");
+  const std::string prepared = PrepareReference(ref);
+  if (prepared.empty()) return Finish(u.get(), ref);
   if (curl_url_set(u.get(), CURLUPART_URL, prepared.c_str(), kSetFlags) != CURLUE_OK) {
     return InvalidArgument("bad URL \"" + std::string(ref.substr(0, 200)) + "\"");
   }

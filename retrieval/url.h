@@ -25,6 +25,23 @@ Result<std::string> NormalizeUrl(std::string_view url);
 // and normalizes the result. Errors as NormalizeUrl.
 Result<std::string> ResolveUrl(std::string_view base, std::string_view ref);
 
+// Resolves many references against one base, parsing the base once (link extraction).
+// Not thread-safe; cheap to construct.
+class UrlResolver {
+ public:
+  // An empty or invalid base makes Resolve() accept absolute URLs only.
+  explicit UrlResolver(std::string_view base);
+  ~UrlResolver();
+  UrlResolver(const UrlResolver&) = delete;
+  UrlResolver& operator=(const UrlResolver&) = delete;
+  // As ResolveUrl(base, ref), except that a fragment-only reference ("#top") is refused.
+  Result<std::string> Resolve(std::string_view ref) const;
+
+ private:
+  void* base_ = nullptr;  // CURLU*
+  std::string origin_;    // "https://host[:port]" of the base, for the fast path
+};
+
 struct UrlParts {
   std::string scheme;  // "http" or "https"
   std::string host;    // lower-case; IPv6 literals keep their brackets: "[::1]"

@@ -52,6 +52,43 @@ TEST(UrlTest, ResolvesRelativeReferences) {
   EXPECT_FALSE(ResolveUrl(base, "javascript:void(0)").ok());
 }
 
+TEST(UrlTest, ResolverFastPathAgreesWithLibcurl) {
+  const std::string base = "https://News.Example.com:443/dir/page.html?q=1";
+  const UrlResolver resolver(base);
+  for (std::string_view ref : {"/a/b?utm_source=x&id=3#top",
+                               "/",
+                               "/a%7eb/c%2fd?x=%41",
+                               "/a b",
+                               "/a/./b",
+                               "/a/../b",
+                               "https://Other.COM/x?fbclid=1",
+                               "http://h.com:80/p",
+                               "https://h.com:8443",
+                               "http://h.com:",
+                               "http://1.2.3.4/x",
+                               "https://h.com/p#f",
+                               "//cdn.h.com/x",
+                               "rel/x",
+                               "?page=2",
+                               "https://h..com/",
+                               "http://h.com:0080/",
+                               "/%2e%2e/x",
+                               "https://xn--bcher-kva.example/",
+                               "http://user@h.com/",
+                               "mailto:x@y",
+                               "javascript:void(0)",
+                               "/\xC3\xA9t\xC3\xA9"}) {
+    Result<std::string> slow = ResolveUrl(base, ref);
+    Result<std::string> fast = resolver.Resolve(ref);
+    ASSERT_EQ(slow.ok(), fast.ok()) << ref;
+    if (slow.ok()) {
+      EXPECT_EQ(*slow, *fast) << ref;
+    }
+  }
+  // A fragment-only link points into the same page: not a link to follow.
+  EXPECT_FALSE(resolver.Resolve("#frag").ok());
+}
+
 TEST(UrlTest, SplitsIntoParts) {
   Result<UrlParts> p = SplitUrl("https://Example.com:8443/a?b=1");
   ASSERT_TRUE(p.ok());
