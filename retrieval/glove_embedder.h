@@ -90,7 +90,7 @@ struct SifStatistics {
 class GloveSifEmbedder : public Embedder {
  public:
   struct Options {
-    double a = 1e-3;                // SIF smoothing: weight a / (a + p(w))
+    double a = 1e-2;                // SIF smoothing: weight a / (a + p(w)) (measured, RETRIEVAL.md)
     bool remove_principal = true;   // remove the first principal component
     std::size_t pc_sample = 20000;  // sentences used to estimate it
   };
