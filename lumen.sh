@@ -60,7 +60,8 @@ run_tests() {
   (cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS" --timeout 600)
   if [[ "${LUMEN_SKIP_SANITIZE:-0}" != 1 ]]; then
     say "running unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
-    configure build-sanitize -DLUMEN_SANITIZE=ON -DLUMEN_CUDA=OFF -DLUMEN_BENCH=OFF
+    configure build-sanitize -DLUMEN_SANITIZE=ON -DLUMEN_CUDA=OFF -DLUMEN_BENCH=OFF \
+      -DLUMEN_TEST_KINDS=unit
     cmake --build build-sanitize -j "$JOBS"
     (cd build-sanitize && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
        ctest --output-on-failure -j "$JOBS" -L unit --timeout 600)

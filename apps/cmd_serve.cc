@@ -1,7 +1,12 @@
 // lumen serve: runs the HTTP server until SIGINT or SIGTERM, then stops gracefully — no new
 // connections, in-flight requests finish (bounded by server.shutdown_timeout_ms) — and exits 0.
-#include <pthread.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <atomic>
 #include <chrono>
@@ -23,6 +28,31 @@
 
 namespace lumen::cli {
 namespace {
+
+// The self-pipe the stop-signal handler writes to. Process-wide because a signal handler can
+// reach nothing else; written only by the handler, read only by serve's shutdown thread.
+int g_stop_pipe[2] = {-1, -1};
+
+void OnStopSignal(int sig) {
+  const int saved = errno;
+  const unsigned char byte = static_cast<unsigned char>(sig);
+  [[maybe_unused]] const ssize_t n = write(g_stop_pipe[1], &byte, 1);
+  errno = saved;
+}
+
+Status InstallStopSignalPipe() {
+  if (g_stop_pipe[0] < 0 && pipe2(g_stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+    return IoError(std::string("cannot create the signal pipe: ") + std::strerror(errno));
+  }
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  if (sigaction(SIGINT, &sa, nullptr) != 0 || sigaction(SIGTERM, &sa, nullptr) != 0) {
+    return IoError(std::string("cannot install signal handlers: ") + std::strerror(errno));
+  }
+  return Status::Ok();
+}
 
 int Run(CommandContext& ctx) {
   if (!ctx.flags.positionals().empty()) {
@@ -54,6 +84,10 @@ int Run(CommandContext& ctx) {
   const double rate = config->GetDouble("search.rate_per_second");
   const double burst = config->GetDouble("search.burst");
   Logger log = CommandContext::MakeLogger(*config);
+  // SIGINT/SIGTERM: a handler writes the signal number to a pipe that the shutdown thread
+  // reads. (Blocking the signals and using sigwait would not do: libraries start threads before
+  // main — OpenBLAS does — and such a thread would take the signal with its default action.)
+  if (Status s = InstallStopSignalPipe(); !s.ok()) return Fail(kExitFailure, s.message());
   Result<web::SearchStack> stack = web::SearchStack::Open(*config, log);
   if (!stack.ok()) {
     const bool usage = stack.status().code() == StatusCode::kInvalidArgument;
@@ -63,14 +97,6 @@ int Run(CommandContext& ctx) {
   web::QueryService service(*service_options, stack->retriever, stack->backend.get(),
                             stack->ads.get(), log);
   web::RateLimiter limiter(rate, burst);
-
-  // Signals are taken by one thread with sigwait; block them everywhere else first, before any
-  // server thread exists, so they inherit the mask.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   web::HttpServer server(*options, log);
   server.AddOperationalRoutes();
@@ -87,14 +113,15 @@ int Run(CommandContext& ctx) {
   std::condition_variable cv;
   bool finished = false;
   std::thread signal_thread([&] {
-    const timespec tick{0, 200'000'000};
     for (;;) {
       {
         std::lock_guard<std::mutex> lock(mu);
         if (finished) return;
       }
-      const int sig = sigtimedwait(&stop_signals, nullptr, &tick);
-      if (sig < 0) continue;  // timeout or EINTR: look at `finished` again
+      pollfd pfd{g_stop_pipe[0], POLLIN, 0};
+      if (poll(&pfd, 1, 200) <= 0) continue;  // timeout or EINTR: look at `finished` again
+      unsigned char sig = 0;
+      if (read(g_stop_pipe[0], &sig, 1) != 1) continue;
       log.Info("shutting down",
                {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}, {"timeout_ms", shutdown_ms}});
       server.Stop();

@@ -61,17 +61,6 @@ double Jaccard(const std::vector<std::string>& a, const std::vector<std::string>
   return static_cast<double>(inter) / static_cast<double>(sa.size() + sb.size() - inter);
 }
 
-double Cosine(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.empty() || a.size() != b.size()) return 0;
-  double dot = 0, na = 0, nb = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    dot += static_cast<double>(a[i]) * b[i];
-    na += static_cast<double>(a[i]) * a[i];
-    nb += static_cast<double>(b[i]) * b[i];
-  }
-  return na > 0 && nb > 0 ? dot / std::sqrt(na * nb) : 0;
-}
-
 // "It does X." + n -> "It does X [n]."
 std::string WithMarker(const std::string& sentence, int n) {
   const std::string marker = "[" + std::to_string(n) + "]";
@@ -156,7 +145,7 @@ ExtractiveAnswer ExtractiveWriter::Write(std::string_view question,
       if (have.count(t)) covered += w;
     }
     const double coverage = idf_total > 0 ? covered / idf_total : 0;
-    const double similarity = embed_ ? std::max(0.0, Cosine(q_vec, embed_(c.text))) : 0;
+    const double similarity = embed_ ? std::max(0.0, CosineSimilarity(q_vec, embed_(c.text))) : 0;
     const double position = 1.0 / (1.0 + 0.15 * c.source_rank) * (1.0 / (1.0 + 0.08 * c.position));
     c.score = embed_ ? 0.55 * coverage + 0.30 * similarity + 0.15 * position
                      : 0.80 * coverage + 0.20 * position;

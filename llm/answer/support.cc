@@ -14,18 +14,6 @@ double TermWeight(const std::string& t) {
   return std::log(2.0 + static_cast<double>(t.size()));
 }
 
-double Cosine(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.empty() || a.size() != b.size()) return 0;
-  double dot = 0, na = 0, nb = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    dot += static_cast<double>(a[i]) * b[i];
-    na += static_cast<double>(a[i]) * a[i];
-    nb += static_cast<double>(b[i]) * b[i];
-  }
-  if (na <= 0 || nb <= 0) return 0;
-  return dot / std::sqrt(na * nb);
-}
-
 const Source* FindSource(const SourceList& sources, int n) {
   for (const Source& s : sources) {
     if (s.n == n) return &s;
@@ -50,7 +38,7 @@ double SupportScorer::Score(std::string_view claim, std::string_view evidence) c
   }
   const double overlap = total > 0 ? found / total : 0;
   if (!embed_) return overlap;
-  const double sim = std::clamp(Cosine(embed_(claim), embed_(evidence)), 0.0, 1.0);
+  const double sim = std::clamp(CosineSimilarity(embed_(claim), embed_(evidence)), 0.0, 1.0);
   return (1 - options_.embedding_weight) * overlap + options_.embedding_weight * sim;
 }
 

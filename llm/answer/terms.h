@@ -22,4 +22,7 @@ bool IsStopWord(std::string_view word);
 // The light stemmer used by ContentTerms (lowercase input).
 std::string StemTerm(std::string_view word);
 
+// Cosine similarity of two vectors; 0 when either is empty, all zero, or their sizes differ.
+double CosineSimilarity(const std::vector<float>& a, const std::vector<float>& b);
+
 }  // namespace lumen::answer

@@ -24,7 +24,7 @@ async function main() {
     check(await page.evaluate(() => window.__pwned === undefined), 'no script ran');
     const notice = await page.locator('.answer').textContent();
     check(/do not answer|no index/.test(notice), 'answer area says nothing answers it: ' + notice);
-    check(await page.locator('input[name=q]').inputValue() === hostile, 'box keeps the question');
+    check(await page.locator('#q').inputValue() === hostile, 'box keeps the question');
     await page.screenshot({ path: artifact('search-desktop-light.png'), fullPage: true });
     check(errors.length === 0, 'no page errors: ' + errors.join('; '));
   });
