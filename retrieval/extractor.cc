@@ -1142,7 +1142,22 @@ std::size_t FindClosing(std::string_view s, std::size_t from, std::string_view n
   return std::string_view::npos;
 }
 
+constexpr int kMaxNesting = 2000;
+
+// Elements that are void or whose end tags pages routinely omit: not counted as nesting.
+bool IsUsuallyUnclosed(std::string_view s, std::size_t at) {
+  static constexpr std::string_view kNames[] = {"br",    "img",    "meta", "link", "input", "hr",
+                                                "wbr",   "source", "area", "col",  "embed", "param",
+                                                "track", "base",   "p",    "li",   "td",    "th",
+                                                "tr",    "option", "dt",   "dd",   "image"};
+  for (std::string_view n : kNames) {
+    if (MatchesTagName(s, at, n)) return true;
+  }
+  return false;
+}
+
 std::string StripNonContent(std::string_view html) {
+  int depth = 0;
   std::string out;
   out.reserve(html.size() / 2);
   std::size_t copied = 0;
@@ -1182,6 +1197,16 @@ std::string StripNonContent(std::string_view html) {
       }
     }
     if (cut_end == std::string_view::npos) {
+      // Nesting depth, roughly: gumbo's tree building is quadratic in it (100k nested <div>s
+      // take ~40 s), so a page nested deeper than kMaxNesting is cut there.
+      if (lt + 1 < html.size() && html[lt + 1] == '/') {
+        if (depth > 0) --depth;
+      } else if (lt + 1 < html.size() && std::isalpha(static_cast<unsigned char>(html[lt + 1]))) {
+        if (!IsUsuallyUnclosed(html, lt + 1) && ++depth > kMaxNesting) {
+          out.append(html.substr(copied, lt - copied));
+          return out;
+        }
+      }
       i = lt + 1;
       continue;
     }
