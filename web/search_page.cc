@@ -69,10 +69,14 @@ std::string SourcesHtml(const SearchResult& r) {
   std::string out = "<section class=\"sources\" aria-label=\"Sources\"><h2>Sources</h2><ol>";
   for (const ShownSource& s : r.sources) {
     const std::string site = s.source.site.empty() ? Host(s.source.url) : s.source.site;
-    const std::string letter =
-        site.empty()
-            ? "?"
-            : std::string(1, static_cast<char>(std::toupper(static_cast<unsigned char>(site[0]))));
+    // The avatar shows the first letter of the title (or site): "C" for "csv — CSV File ...".
+    std::string letter = "?";
+    for (char c : s.source.title.empty() ? site : s.source.title) {
+      if (std::isalpha(static_cast<unsigned char>(c))) {
+        letter = std::string(1, static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+        break;
+      }
+    }
     out += "<li class=\"source\" id=\"source-" + std::to_string(s.source.n) + "\">";
     out += "<span class=\"avatar\" aria-hidden=\"true\">" + HtmlEscape(letter) + "</span>";
     out += "<div><a href=\"" + HtmlEscape(s.source.url) + "\" rel=\"noopener\">" +

@@ -118,6 +118,8 @@ ExtractiveAnswer ExtractiveWriter::Write(std::string_view question,
       c.words = CountWords(c.text);
       if (c.words < options_.min_sentence_words || c.words > options_.max_sentence_words) continue;
       if (!LooksLikeProse(c.text)) continue;
+      // "The simplest example is:" introduces code or a list the answer would not show.
+      if (!c.text.empty() && c.text.back() == ':') continue;
       c.terms = ContentTerms(c.text);
       candidates.push_back(std::move(c));
     }
