@@ -91,6 +91,8 @@ Result<Json> ParseJsonWithComments(std::string_view text, std::string_view origi
     std::string detail = colon == std::string::npos ? what : what.substr(colon + 2);
     return InvalidArgument(std::string(origin) + ": invalid JSON at " + LineColumn(text, e.byte) +
                            ": " + detail);
+  } catch (const Json::exception& e) {  // out_of_range: a number too large ("1e9999")
+    return InvalidArgument(std::string(origin) + ": invalid JSON: " + e.what());
   }
 }
 

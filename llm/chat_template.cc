@@ -62,7 +62,7 @@ Result<ChatTemplate> ChatTemplate::FromConfigJson(std::string_view text, std::st
   json root;
   try {
     root = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e9999
     return Corruption(where + ": not valid JSON (truncated?): " + e.what());
   }
   if (!root.is_object()) return Corruption(where + ": expected a JSON object");

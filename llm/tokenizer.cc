@@ -544,7 +544,7 @@ Result<Tokenizer> Tokenizer::FromJson(std::string_view text, std::string_view or
   json root;
   try {
     root = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e9999
     return Corruption(std::string(origin) + ": not valid JSON (truncated?): " + e.what());
   }
   if (!root.is_object()) return err.Corrupt("(root)", "expected object, got " + TypeName(root));

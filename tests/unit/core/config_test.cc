@@ -68,6 +68,13 @@ TEST_F(ConfigFileTest, InvalidJsonNamesFileLineAndColumn) {
   EXPECT_EQ(m.find('\n'), std::string::npos) << "one line";
 }
 
+TEST_F(ConfigFileTest, NumberTooLargeIsAnErrorNotACrash) {
+  const std::string path = Write("huge.json", R"({"server": {"port": 4e1111}})");
+  Result<Config> c = Config::Load({.file = path});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message().rfind(path + ": invalid JSON", 0), 0u) << c.status().message();
+}
+
 TEST_F(ConfigFileTest, UnknownKeyIsAnErrorNamingFileAndDottedKey) {
   const std::string path = Write("unknown.json", R"({"server": {"prot": 80}})");
   Result<Config> c = Config::Load({.file = path});
