@@ -1,5 +1,7 @@
 #include "web/query_params.h"
 
+#include "retrieval/words.h"
+
 namespace lumen::web {
 namespace {
 
@@ -49,49 +51,12 @@ std::string QueryParam(const httplib::Request& req, std::string_view name) {
 }
 
 std::string ValidUtf8(std::string_view s) {
+  // retrieval::DecodeUtf8 turns every invalid sequence (truncated, overlong, surrogate, past
+  // U+10FFFF) into U+FFFD and moves on by one byte.
   std::string out;
   out.reserve(s.size());
   std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    int len = 0;
-    char32_t cp = 0;
-    if (c < 0x80) {
-      out += static_cast<char>(c);
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4;
-      cp = c & 0x07;
-    }
-    bool ok = len > 0 && i + static_cast<std::size_t>(len) <= s.size();
-    for (int k = 1; ok && k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
-      if ((cc & 0xC0) != 0x80) {
-        ok = false;
-      } else {
-        cp = (cp << 6) | (cc & 0x3F);
-      }
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are invalid too.
-    if (ok && ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-               (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)) {
-      ok = false;
-    }
-    if (ok) {
-      out.append(s.substr(i, static_cast<std::size_t>(len)));
-      i += static_cast<std::size_t>(len);
-    } else {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    }
-  }
+  while (i < s.size()) retrieval::AppendUtf8(out, retrieval::DecodeUtf8(s, i));
   return out;
 }
 
