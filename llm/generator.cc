@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 
 namespace lumen::llm {
 namespace {
+
+constexpr float kInfinity = std::numeric_limits<float>::infinity();
 
 double Seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
@@ -49,7 +52,11 @@ Result<GenerationResult> Generate(CausalLM& model, std::span<const int> prompt,
   auto t1 = std::chrono::steady_clock::now();
   result.prefill_seconds = Seconds(t0, t1);
   for (;;) {
+    if (options.logit_processor) options.logit_processor(result.tokens, logits);
     const int next = sampler.Sample(logits, seen);
+    if (options.logit_processor && !(logits[static_cast<std::size_t>(next)] > -kInfinity)) {
+      return Internal("the logit processor left no token that may come next");
+    }
     if (std::find(options.stop_ids.begin(), options.stop_ids.end(), next) !=
         options.stop_ids.end()) {
       result.stop_reason = "stop";

@@ -19,6 +19,11 @@ struct GenerationOptions {
   int context_length = 4096;  // prompt + generated tokens never exceed it (nor the model's limit)
   SamplingParams sampling;
   std::vector<int> stop_ids;  // e.g. generation_config.json's eos_token_id
+  // Called before each token is chosen with the ids generated so far and the next-token logits,
+  // which it may change — e.g. set to -infinity for tokens that must not come next (citation-
+  // constrained decoding, llm/answer/citation_mask.h). It must leave at least one token finite
+  // (Generate fails with kInternal otherwise). Empty: the logits are sampled as they are.
+  std::function<void(std::span<const int> generated, std::span<float> logits)> logit_processor;
 };
 
 struct GenerationResult {
