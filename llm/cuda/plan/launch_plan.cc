@@ -1,0 +1,95 @@
+#include "llm/cuda/plan/launch_plan.h"
+
+#include <algorithm>
+
+namespace lumen::llm::cuda {
+
+int WeightFormatBytes(WeightFormat format) {
+  switch (format) {
+    case WeightFormat::kFp8: return 1;
+    case WeightFormat::kBf16: return 2;
+    case WeightFormat::kF32: return 4;
+  }
+  return 4;
+}
+
+GemvLaunch PlanGemv(std::int64_t rows, std::int64_t cols, WeightFormat format, int block_cols,
+                    int vectors, int groups, int sm_count) {
+  GemvLaunch g;
+  const std::int64_t row_bytes = cols * WeightFormatBytes(format);
+  g.vectorized = row_bytes % 16 == 0 && (format != WeightFormat::kFp8 || block_cols % 16 == 0);
+  g.vectors = vectors <= 1 ? 1 : vectors <= 2 ? 2 : vectors <= 4 ? 4 : 8;
+  // Units of work along a row: 16-byte chunks (vectorized) or elements.
+  const std::int64_t units = g.vectorized ? row_bytes / 16 : cols;
+  const std::int64_t target = 2 * std::max(1, sm_count);
+  g.warps_per_row = 1;
+  while (g.warps_per_row < 8) {
+    const int rows_per_block = 8 / g.warps_per_row;
+    const std::int64_t blocks = (rows + rows_per_block - 1) / rows_per_block * groups;
+    // Stop when the grid is large enough, or a warp would get less than one unit per lane.
+    if (blocks >= target || units / (g.warps_per_row * 2) < 32) break;
+    g.warps_per_row *= 2;
+  }
+  g.rows_per_block = 8 / g.warps_per_row;
+  g.threads = 256;
+  g.grid_x = static_cast<int>((rows + g.rows_per_block - 1) / g.rows_per_block);
+  g.grid_y = groups;
+  return g;
+}
+
+GemmLaunch PlanGemm(std::int64_t rows, int token_tiles) {
+  GemmLaunch g;
+  g.grid_x = static_cast<int>((rows + GemmLaunch::kTileN - 1) / GemmLaunch::kTileN);
+  g.grid_y = token_tiles;
+  return g;
+}
+
+int MoeTileFor(int tokens) {
+  return tokens <= 8 ? 8 : GemmLaunch::kTileM;
+}
+
+int KvBucket(int kv_len) {
+  int b = 256;
+  while (b < kv_len) b *= 2;
+  return b;
+}
+
+AttentionLaunch PlanAttention(int kv_bucket, int tokens, int kv_heads, int group, int head_dim,
+                              int sm_count) {
+  AttentionLaunch a;
+  const int blocks = std::max(1, tokens * kv_heads);
+  const int target = 2 * std::max(1, sm_count);
+  const int max_splits = std::max(1, kv_bucket / 64);  // at least 64 positions per split
+  a.splits = std::clamp((target + blocks - 1) / blocks, 1, max_splits);
+  a.chunk = (kv_bucket + a.splits - 1) / a.splits;
+  a.chunk = (a.chunk + 31) / 32 * 32;
+  a.threads = 128;
+  const int warps = a.threads / 32;
+  // Query group [group, head_dim] + accumulators [warps, group, head_dim] + per-warp (m, l).
+  a.shared_bytes = sizeof(float) * (static_cast<std::size_t>(group) * head_dim * (1 + warps) +
+                                    2 * static_cast<std::size_t>(warps) * group);
+  return a;
+}
+
+DecodeGraphKey DecodeGraphKeyFor(int batch, int longest_kv_len, bool logits) {
+  return {.batch = batch, .kv_bucket = KvBucket(longest_kv_len), .logits = logits};
+}
+
+bool DecodeGraphLru::Touch(const DecodeGraphKey& key) {
+  auto it = std::find(keys_.begin(), keys_.end(), key);
+  if (it == keys_.end()) return false;
+  std::rotate(it, it + 1, keys_.end());
+  return true;
+}
+
+std::optional<DecodeGraphKey> DecodeGraphLru::Insert(const DecodeGraphKey& key) {
+  std::optional<DecodeGraphKey> evicted;
+  if (keys_.size() >= capacity_) {
+    evicted = keys_.front();
+    keys_.erase(keys_.begin());
+  }
+  keys_.push_back(key);
+  return evicted;
+}
+
+}  // namespace lumen::llm::cuda
