@@ -1,6 +1,4 @@
 // lumen crawl: crawl pages into the store (robots.txt, extraction, passages).
-#include <unistd.h>
-
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -8,6 +6,7 @@
 #include <memory>
 
 #include "apps/commands.h"
+#include "apps/crawl_support.h"
 #include "retrieval/address_policy.h"
 #include "retrieval/crawler.h"
 #include "retrieval/fetcher.h"
@@ -22,16 +21,6 @@ extern "C" void OnSignal(int) {
   g_stop.store(true);
 }
 
-std::string HumanBytes(std::uint64_t b) {
-  char buf[32];
-  if (b >= (1ULL << 20)) {
-    std::snprintf(buf, sizeof buf, "%.1f MiB", b / 1048576.0);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.1f KiB", b / 1024.0);
-  }
-  return buf;
-}
-
 int Run(CommandContext& ctx) {
   const std::vector<std::string>& seeds = ctx.flags.positionals();
   if (seeds.empty()) return Fail(kExitUsage, "crawl: give at least one URL to start from");
@@ -39,19 +28,11 @@ int Run(CommandContext& ctx) {
   if (!config) return kExitUsage;
   Logger log = CommandContext::MakeLogger(*config);
 
-  Result<retrieval::FetcherOptions> fetch_options = retrieval::FetcherOptions::FromConfig(*config);
-  if (!fetch_options.ok())
-    return Fail(kExitUsage, "configuration error: " + fetch_options.status().message());
-  Result<retrieval::CrawlOptions> options = retrieval::CrawlOptions::FromConfig(*config);
-  if (!options.ok()) return Fail(kExitUsage, "configuration error: " + options.status().message());
-  Result<retrieval::AddressPolicy> policy =
-      retrieval::AddressPolicy::Create(config->GetStringList("fetch.allow_addresses"));
-  if (!policy.ok()) {
-    return Fail(
-        kExitUsage,
-        "configuration error: " +
-            config->ValueError("fetch.allow_addresses", policy.status().message()).message());
-  }
+  Result<CrawlSettings> settings = CrawlSettingsFromConfig(*config);
+  if (!settings.ok())
+    return Fail(kExitUsage, "configuration error: " + settings.status().message());
+  retrieval::FetcherOptions* fetch_options = &settings->fetch;
+  retrieval::CrawlOptions* options = &settings->crawl;
   for (auto [flag, field] :
        {std::pair{"max-pages", &options->max_pages}, std::pair{"max-depth", &options->max_depth},
         std::pair{"concurrency", &options->concurrency}}) {
@@ -70,57 +51,22 @@ int Run(CommandContext& ctx) {
   const std::string data_dir = Config::ExpandHome(config->GetString("data_dir"));
   Result<std::unique_ptr<retrieval::Store>> store = retrieval::Store::Open(data_dir);
   if (!store.ok()) return Fail(kExitFailure, "cannot open the store: " + store.status().message());
-  retrieval::Fetcher fetcher(*fetch_options, *policy);
+  retrieval::Fetcher fetcher(*fetch_options, settings->policy);
   retrieval::Crawler crawler(**store, fetcher, *options, log);
 
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
-  const bool tty = isatty(STDERR_FILENO) == 1;
-  std::int64_t last_logged = -1;
-  auto on_progress = [&](const retrieval::CrawlProgress& p) {
-    const std::int64_t n = p.done + p.skipped + p.failed;
-    const double rate = p.elapsed_s > 0 ? n / p.elapsed_s : 0;
-    if (tty) {
-      std::fprintf(stderr,
-                   "\r\033[K[%lld done, %lld skipped, %lld failed | %lld queued | %s | %.1f "
-                   "pages/s] %s",
-                   static_cast<long long>(p.done), static_cast<long long>(p.skipped),
-                   static_cast<long long>(p.failed), static_cast<long long>(p.queued),
-                   HumanBytes(p.bytes).c_str(), rate, p.last_url.substr(0, 60).c_str());
-      std::fflush(stderr);
-    } else if (n != last_logged) {
-      last_logged = n;
-      log.Info("page", {{"url", p.last_url},
-                        {"result", p.last_reason},
-                        {"done", p.done},
-                        {"queued", p.queued},
-                        {"errors", p.failed}});
-    }
-  };
+  auto on_progress = CrawlProgressPrinter(log);
   Result<retrieval::CrawlSummary> summary = crawler.Run(seeds, g_stop, on_progress);
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
-  if (tty) std::fprintf(stderr, "\n");
+  EndProgressLine();
   if (!summary.ok()) {
     const int code =
         summary.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
     return Fail(code, "crawl: " + summary.status().message());
   }
-  const retrieval::CrawlProgress& p = summary->progress;
-  std::printf(
-      "crawl %s in %.1f s: %lld fetched and stored (%lld unchanged, %lld passages), "
-      "%lld skipped, %lld failed, %lld still queued, %s received\n",
-      summary->interrupted ? "interrupted" : "finished", p.elapsed_s,
-      static_cast<long long>(p.done), static_cast<long long>(summary->unchanged),
-      static_cast<long long>(summary->passages), static_cast<long long>(p.skipped),
-      static_cast<long long>(p.failed), static_cast<long long>(p.queued),
-      HumanBytes(p.bytes).c_str());
-  for (const auto& [reason, n] : summary->skipped_by_reason) {
-    std::printf("  skipped %-26s %lld\n", reason.c_str(), static_cast<long long>(n));
-  }
-  for (const auto& [reason, n] : summary->failed_by_reason) {
-    std::printf("  failed  %-26s %lld\n", reason.c_str(), static_cast<long long>(n));
-  }
+  PrintCrawlSummary(*summary);
   if (summary->interrupted) std::printf("run the same command again to resume\n");
   return summary->interrupted ? kExitFailure : kExitOk;
 }

@@ -1,9 +1,8 @@
 // lumen index: embed stored passages and build (or bring up to date) the vector index.
-#include <unistd.h>
-
 #include <cstdio>
 
 #include "apps/commands.h"
+#include "apps/crawl_support.h"
 #include "ranking/hybrid.h"
 #include "retrieval/indexer.h"
 
@@ -29,18 +28,9 @@ int Run(CommandContext& ctx) {
   options.batch =
       static_cast<std::size_t>(std::max<std::int64_t>(config->GetInt("index.batch"), 1));
   options.rebuild = ctx.flags.Has("rebuild");
-  const bool tty = ::isatty(STDERR_FILENO) != 0;
-  options.progress = [tty](std::int64_t done, std::int64_t total) {
-    if (total <= 0) return;
-    const int width = 30;
-    const int filled = static_cast<int>(width * std::min<double>(1.0, double(done) / total));
-    std::fprintf(stderr, "%sindexing [%s%s] %lld/%lld passages%s", tty ? "\r" : "",
-                 std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(),
-                 static_cast<long long>(done), static_cast<long long>(total), tty ? "" : "\n");
-    std::fflush(stderr);
-  };
+  options.progress = IndexProgressPrinter();
   auto report = retrieval::UpdateVectorIndex(**store, **embedder, data_dir, options);
-  if (tty) std::fprintf(stderr, "\n");
+  EndProgressLine();
   if (!report.ok()) return Fail(kExitFailure, report.status().message());
   std::printf("%s %s: %lld added, %lld removed, %lld vectors (%s, %s) in %.1f s\n",
               report->rebuilt ? "rebuilt" : "updated", retrieval::VectorIndexPath(data_dir).c_str(),

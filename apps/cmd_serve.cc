@@ -69,26 +69,32 @@ int Run(CommandContext& ctx) {
     std::cout << config->json().dump(2) << std::endl;
     return kExitOk;
   }
-  Result<web::HttpServerOptions> options = web::HttpServerOptions::FromConfig(*config);
+  return ServeUntilStopped(*config, "");
+}
+
+}  // namespace
+
+int ServeUntilStopped(const Config& config, std::string_view ready_message) {
+  Result<web::HttpServerOptions> options = web::HttpServerOptions::FromConfig(config);
   if (!options.ok()) return Fail(kExitUsage, "configuration error: " + options.status().message());
-  const std::int64_t shutdown_ms = config->GetInt("server.shutdown_timeout_ms");
+  const std::int64_t shutdown_ms = config.GetInt("server.shutdown_timeout_ms");
   if (shutdown_ms < 0) {
     return Fail(kExitUsage,
                 "configuration error: " +
-                    config->ValueError("server.shutdown_timeout_ms", "must be >= 0").message());
+                    config.ValueError("server.shutdown_timeout_ms", "must be >= 0").message());
   }
-  Result<web::QueryServiceOptions> service_options = web::QueryServiceOptions::FromConfig(*config);
+  Result<web::QueryServiceOptions> service_options = web::QueryServiceOptions::FromConfig(config);
   if (!service_options.ok()) {
     return Fail(kExitUsage, "configuration error: " + service_options.status().message());
   }
-  const double rate = config->GetDouble("search.rate_per_second");
-  const double burst = config->GetDouble("search.burst");
-  Logger log = CommandContext::MakeLogger(*config);
+  const double rate = config.GetDouble("search.rate_per_second");
+  const double burst = config.GetDouble("search.burst");
+  Logger log = CommandContext::MakeLogger(config);
   // SIGINT/SIGTERM: a handler writes the signal number to a pipe that the shutdown thread
   // reads. (Blocking the signals and using sigwait would not do: libraries start threads before
   // main — OpenBLAS does — and such a thread would take the signal with its default action.)
   if (Status s = InstallStopSignalPipe(); !s.ok()) return Fail(kExitFailure, s.message());
-  Result<web::SearchStack> stack = web::SearchStack::Open(*config, log);
+  Result<web::SearchStack> stack = web::SearchStack::Open(config, log);
   if (!stack.ok()) {
     const bool usage = stack.status().code() == StatusCode::kInvalidArgument;
     return Fail(usage ? kExitUsage : kExitFailure,
@@ -107,6 +113,7 @@ int Run(CommandContext& ctx) {
   if (Status s = server.Bind(); !s.ok()) return Fail(kExitFailure, s.message());
 
   std::cout << "lumen: listening on " << server.url() << std::endl;
+  if (!ready_message.empty()) std::cout << ready_message << std::endl;
   log.Info("server listening", {{"url", server.url()}, {"pid", static_cast<long long>(getpid())}});
 
   std::mutex mu;
@@ -146,8 +153,6 @@ int Run(CommandContext& ctx) {
   log.Info("server stopped");
   return kExitOk;
 }
-
-}  // namespace
 
 Command ServeCommand() {
   return {.name = "serve",
