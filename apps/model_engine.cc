@@ -10,6 +10,8 @@
 #include "apps/model.h"
 #include "llm/causal_lm.h"
 #include "llm/chat_template.h"
+#include "llm/cuda/plan/backend_choice.h"
+#include "llm/device.h"
 #include "llm/generator.h"
 #include "llm/kv_cache.h"
 #include "llm/model_info.h"
@@ -46,6 +48,10 @@ Result<llm::EngineOptions> EngineOptionsFrom(const CommandContext& ctx, const Co
     return config.ValueError("engine.kv_cache_dtype", "expected \"bf16\" or \"f32\"");
   }
   o.verify_weights = config.GetBool("engine.verify_weights");
+  o.device = ctx.flags.Get("device", config.GetString("engine.device"));
+  if (o.device != "cpu" && o.device != "cuda" && o.device != "auto") {
+    return InvalidArgument("--device must be cpu, cuda or auto, not \"" + o.device + "\"");
+  }
   return o;
 }
 
@@ -255,6 +261,13 @@ std::optional<int> LoadForRun(CommandContext& ctx, const char* sub, std::optiona
     return Fail(usage ? kExitUsage : kExitFailure, name + prompt.status().message());
   }
   out.prompt = std::move(*prompt);
+  if (options->device == "auto") {  // say why the CPU was chosen, when it was
+    Result<llm::cuda::BackendChoice> choice =
+        llm::cuda::ChooseBackend(options->device, llm::ProbeDevices());
+    if (choice.ok() && choice->backend == llm::cuda::Backend::kCpu) {
+      std::cerr << "lumen: --device auto: running on the CPU (" << choice->reason << ")\n";
+    }
+  }
   Result<std::unique_ptr<llm::CausalLM>> model = llm::LoadCausalLM(*dir, *options);
   if (!model.ok()) {
     const bool usage = model.status().code() == StatusCode::kInvalidArgument &&
@@ -379,6 +392,7 @@ const std::vector<FlagSpec> kRunFlags = {
     {"no-think", "", "with --chat: ask Qwen3 to answer without reasoning"},
     {"threads", "N", "worker threads (config engine.threads; 0 = all cores)"},
     {"isa", "NAME", "auto, avx512, avx2 or scalar (config engine.isa)"},
+    {"device", "NAME", "cpu, cuda or auto (config engine.device)"},
 };
 
 }  // namespace

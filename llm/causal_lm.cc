@@ -1,7 +1,12 @@
 #include "llm/causal_lm.h"
 
+#include "llm/cuda/plan/backend_choice.h"
+#include "llm/device.h"
 #include "llm/qwen3_moe.h"
 #include "llm/safetensors.h"
+#ifdef LUMEN_HAVE_CUDA
+#include "llm/cuda/qwen3_cuda.h"
+#endif
 
 namespace lumen::llm {
 
@@ -29,7 +34,20 @@ Status CausalLM::CheckForward(const SequenceState& seq, std::span<const int> tok
 
 Result<std::unique_ptr<CausalLM>> LoadCausalLM(const std::string& dir,
                                                const EngineOptions& options) {
+  cuda::BackendChoice backend;
+  if (options.device != "cpu") {  // probing starts the CUDA runtime: only when asked to
+    LUMEN_ASSIGN_OR_RETURN(backend, cuda::ChooseBackend(options.device, ProbeDevices()));
+  }
   LUMEN_ASSIGN_OR_RETURN(ModelConfig config, LoadModelConfig(dir));
+#ifdef LUMEN_HAVE_CUDA
+  if (backend.backend == cuda::Backend::kCuda) {
+    LUMEN_ASSIGN_OR_RETURN(Checkpoint checkpoint, Checkpoint::Open(dir, /*populate=*/false));
+    Result<std::unique_ptr<cuda::CudaCausalLM>> m =
+        cuda::LoadQwen3Cuda(std::move(checkpoint), config, options, backend.gpu);
+    if (!m.ok()) return m.status().WithContext(dir);
+    return std::unique_ptr<CausalLM>(std::move(*m));
+  }
+#endif
   LUMEN_ASSIGN_OR_RETURN(Checkpoint checkpoint, Checkpoint::Open(dir, /*populate=*/true));
   switch (config.arch) {
     case Architecture::kQwen3Moe:

@@ -50,6 +50,9 @@ struct EngineOptions {
   std::string isa = "auto";  // auto, avx512, avx2, scalar
   KvDType kv_dtype = KvDType::kBF16;
   bool verify_weights = true;  // scan weights for NaN/inf at load
+  // cpu, cuda (an error when this build or machine has no usable GPU) or auto (the GPU when
+  // there is one, else the CPU); see llm/cuda/plan/backend_choice.h.
+  std::string device = "cpu";
 };
 
 class CausalLM {
@@ -78,7 +81,8 @@ class CausalLM {
                       std::span<float> logits) const;
 };
 
-// Loads the model in `dir` (config.json, safetensors) for the CPU backend.
+// Loads the model in `dir` (config.json, safetensors) on the backend options.device selects
+// (the CPU engine, or the CUDA engine of llm/cuda/qwen3_cuda.h).
 Result<std::unique_ptr<CausalLM>> LoadCausalLM(const std::string& dir,
                                                const EngineOptions& options);
 
