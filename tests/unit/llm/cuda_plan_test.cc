@@ -2,14 +2,20 @@
 // segments and their inverse, launch shapes, decode-graph bookkeeping, backend choice.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <random>
 #include <set>
 #include <vector>
 
+#include "llm/causal_lm.h"
 #include "llm/cuda/plan/backend_choice.h"
 #include "llm/cuda/plan/launch_plan.h"
 #include "llm/cuda/plan/moe_plan.h"
+#include "llm/device.h"
+#include "llm/tiny_model.h"
 
 namespace lumen::llm::cuda {
 namespace {
@@ -273,6 +279,50 @@ TEST(BackendChoice, UnknownDeviceIsRejected) {
   EXPECT_FALSE(ChooseBackend("gpu", DeviceReport{}).ok());
   EXPECT_FALSE(ChooseBackend("", DeviceReport{}).ok());
   EXPECT_FALSE(ChooseBackend("CUDA", WithGpu(9)).ok());
+}
+
+// The loader honours EngineOptions::device: on a machine without a usable GPU (this one),
+// "cuda" is a clear error, "auto" runs on the CPU, anything else is rejected.
+class LoaderDevice : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("lumen_cuda_device_" + std::to_string(::getpid()));
+    TinyModelSpec spec;
+    spec.vocab = 64;
+    ASSERT_TRUE(WriteTinyModel(dir_.string(), spec).ok());
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  static bool HasUsableGpu() { return ChooseBackend("cuda", ProbeDevices()).ok(); }
+  std::filesystem::path dir_;
+};
+
+TEST_F(LoaderDevice, CudaWithoutAUsableGpuIsAClearError) {
+  if (HasUsableGpu()) GTEST_SKIP() << "this machine has a usable GPU";
+  EngineOptions o;
+  o.device = "cuda";
+  auto m = LoadCausalLM(dir_.string(), o);
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.status().message().find("CUDA was requested but cannot be used"), std::string::npos)
+      << m.status().ToString();
+}
+
+TEST_F(LoaderDevice, AutoWithoutAGpuRunsOnTheCpu) {
+  if (HasUsableGpu()) GTEST_SKIP() << "this machine has a usable GPU";
+  EngineOptions o;
+  o.device = "auto";
+  o.threads = 1;
+  auto m = LoadCausalLM(dir_.string(), o);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ((*m)->backend().rfind("cpu/", 0), 0u) << (*m)->backend();
+}
+
+TEST_F(LoaderDevice, UnknownDeviceIsRejected) {
+  EngineOptions o;
+  o.device = "tpu";
+  auto m = LoadCausalLM(dir_.string(), o);
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace
