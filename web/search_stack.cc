@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "llm/answer/local_backend.h"
 #include "llm/answer/remote_backend.h"
 
 namespace lumen::web {
@@ -9,9 +10,15 @@ namespace lumen::web {
 Result<std::unique_ptr<answer::ModelBackend>> BackendFromConfig(const Config& config) {
   const std::string kind = config.GetString("answer.backend");
   if (kind == "none") return std::unique_ptr<answer::ModelBackend>();
+  if (kind == "local") {
+    LUMEN_ASSIGN_OR_RETURN(answer::LocalBackendOptions local,
+                           answer::LocalBackendOptionsFromConfig(config));
+    LUMEN_ASSIGN_OR_RETURN(auto backend, answer::LocalBackend::Open(std::move(local)));
+    return std::unique_ptr<answer::ModelBackend>(std::move(backend));
+  }
   if (kind != "remote") {
     return config.ValueError("answer.backend",
-                             "must be \"none\" or \"remote\", got \"" + kind + "\"");
+                             "must be \"none\", \"local\" or \"remote\", got \"" + kind + "\"");
   }
   answer::RemoteBackendOptions o;
   o.base_url = config.GetString("answer.remote_url");

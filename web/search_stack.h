@@ -33,7 +33,8 @@ struct SearchStack {
 };
 
 // The answer.* backend from the configuration: null for "none"; InvalidArgument naming the key
-// for an unknown backend or a remote backend without a URL.
+// for an unknown backend, a remote backend without a URL or a local one without
+// engine.model_dir; a local model that cannot be loaded gives the loader's error.
 Result<std::unique_ptr<answer::ModelBackend>> BackendFromConfig(const Config& config);
 
 }  // namespace lumen::web

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <exception>
 #include <set>
 #include <unordered_set>
 
@@ -208,7 +209,16 @@ Answer AnswerWriter::Write(const AnswerRequest& request) const {
   g.deadline = request.deadline;
   g.num_sources = static_cast<int>(request.sources.size());
   g.on_delta = request.on_delta;
-  Result<GenerateResult> r = backend_->Generate(g);
+  // A backend that throws (a bug, or an allocation failure in the engine) must not take the
+  // request down with it: the answer falls back like any other model failure.
+  Result<GenerateResult> r = Internal("the model backend did not run");
+  try {
+    r = backend_->Generate(g);
+  } catch (const std::exception& e) {
+    r = Internal(std::string("the model backend threw: ") + e.what());
+  } catch (...) {
+    r = Internal("the model backend threw");
+  }
   if (!r.ok()) {
     Answer a = Extractive(
         request, std::string(StatusCodeName(r.status().code())) + ": " + r.status().message());

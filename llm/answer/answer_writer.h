@@ -6,6 +6,8 @@
 //   Answer a = writer.Write({.question = q, .sources = sources, .deadline = d});
 //   a.mode == "generative" or "extractive"; a.check.citation_recall / citation_precision.
 //
+// A backend error, an exception thrown by the backend, a timeout or an empty reply gives an
+// extractive answer with `fallback_reason` saying why ("deadline_exceeded: ...").
 // Generated answers: citation markers naming no source are removed from the text (and counted
 // in check.invalid_citations) so a reader never follows a dead [n]; the local engine prevents
 // them at decoding time. Thread-safe when the backend is.

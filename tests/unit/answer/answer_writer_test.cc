@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+
 namespace lumen::answer {
 namespace {
 
@@ -26,6 +28,32 @@ TEST(AnswerWriterTest, WithoutABackendTheAnswerIsExtractive) {
   EXPECT_TRUE(a.fallback_reason.empty());
   EXPECT_EQ(streamed, a.text);
   EXPECT_FALSE(a.sentences.empty());
+  EXPECT_DOUBLE_EQ(a.check.citation_recall, 1.0);
+}
+
+// A backend that fails by throwing — the one failure a real backend cannot be made to show on
+// demand (local and remote backends are tested against real models and servers elsewhere).
+class ThrowingBackend final : public ModelBackend {
+ public:
+  Result<GenerateResult> Generate(const GenerateRequest&) override {
+    throw std::runtime_error("tensor shapes disagree");
+  }
+  std::string name() const override { return "throwing"; }
+};
+
+TEST(AnswerWriterTest, ABackendThatThrowsFallsBackToAnExtractiveAnswerWithTheReason) {
+  ThrowingBackend backend;
+  std::string streamed;
+  const Answer a = AnswerWriter(&backend).Write({.question = "How do I read a CSV file?",
+                                                 .sources = Sources(),
+                                                 .on_delta = [&](std::string_view d) {
+                                                   streamed += d;
+                                                   return true;
+                                                 }});
+  EXPECT_EQ(a.mode, "extractive");
+  EXPECT_EQ(a.backend, "throwing");
+  EXPECT_EQ(a.fallback_reason, "internal: the model backend threw: tensor shapes disagree");
+  EXPECT_EQ(streamed, a.text);
   EXPECT_DOUBLE_EQ(a.check.citation_recall, 1.0);
 }
 
