@@ -10,6 +10,7 @@
 #include "llm/cuda/device_memory.h"
 #include "llm/cuda/kernels.h"
 #include "llm/cuda/plan/moe_plan.h"
+#include "llm/cuda/plan/online_softmax.h"
 
 namespace lumen::llm::cuda {
 namespace {
@@ -508,11 +509,8 @@ __global__ void __launch_bounds__(128) AttentionSplitKernel(AttnArgs a) {
       float s = 0.0f;
       for (int d = lane; d < hd; d += kWarp) s += qs[g * hd + d] * LoadKv(slot.k, off + d, a.kv);
       s = WarpSum(s);
-      const float m_new = fmaxf(m[g], s);
-      const float corr = expf(m[g] - m_new);
-      const float pw = expf(s - m_new);
-      l[g] = l[g] * corr + pw;
-      m[g] = m_new;
+      float corr, pw;
+      OnlineSoftmaxPush(m[g], l[g], s, corr, pw);
       float* ag = my_acc + g * hd;
       for (int d = lane; d < hd; d += kWarp)
         ag[d] = ag[d] * corr + pw * LoadKv(slot.v, off + d, a.kv);
@@ -535,14 +533,11 @@ __global__ void __launch_bounds__(128) AttentionSplitKernel(AttnArgs a) {
       out = mx;
     } else {
       float sum = 0.0f;
-      if (mx != -INFINITY) {
-        for (int w = 0; w < warps; ++w) {
-          const float mw = ml[(w * group + g) * 2];
-          if (mw == -INFINITY) continue;
-          const float f = expf(mw - mx);
-          sum += f * (d == hd + 1 ? ml[(w * group + g) * 2 + 1]
-                                  : acc[(static_cast<std::size_t>(w) * group + g) * hd + d]);
-        }
+      for (int w = 0; w < warps; ++w) {
+        const float f = OnlineSoftmaxMergeFactor(ml[(w * group + g) * 2], mx);
+        if (f == 0.0f) continue;
+        sum += f * (d == hd + 1 ? ml[(w * group + g) * 2 + 1]
+                                : acc[(static_cast<std::size_t>(w) * group + g) * hd + d]);
       }
       out = sum;
     }
@@ -560,14 +555,14 @@ __global__ void AttentionCombineKernel(const float* partial, int heads, int head
   for (int s = 0; s < splits; ++s) mx = fmaxf(mx, p[s * (head_dim + 2) + head_dim]);
   float denom = 0.0f;
   for (int s = 0; s < splits; ++s) {
-    const float ms = p[s * (head_dim + 2) + head_dim];
-    if (ms != -INFINITY) denom += expf(ms - mx) * p[s * (head_dim + 2) + head_dim + 1];
+    denom += OnlineSoftmaxMergeFactor(p[s * (head_dim + 2) + head_dim], mx) *
+             p[s * (head_dim + 2) + head_dim + 1];
   }
   for (int d = static_cast<int>(threadIdx.x); d < head_dim; d += static_cast<int>(blockDim.x)) {
     float num = 0.0f;
     for (int s = 0; s < splits; ++s) {
-      const float ms = p[s * (head_dim + 2) + head_dim];
-      if (ms != -INFINITY) num += expf(ms - mx) * p[s * (head_dim + 2) + d];
+      num += OnlineSoftmaxMergeFactor(p[s * (head_dim + 2) + head_dim], mx) *
+             p[s * (head_dim + 2) + d];
     }
     out[static_cast<std::size_t>(th) * head_dim + d] = num / denom;
   }

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <filesystem>
 #include <random>
 #include <set>
@@ -14,6 +16,7 @@
 #include "llm/cuda/plan/backend_choice.h"
 #include "llm/cuda/plan/launch_plan.h"
 #include "llm/cuda/plan/moe_plan.h"
+#include "llm/cuda/plan/online_softmax.h"
 #include "llm/device.h"
 #include "llm/tiny_model.h"
 
@@ -195,6 +198,63 @@ TEST(AttentionLaunch, DecodeSplitsTheKvLengthPrefillDoesNot) {
   for (int n : {1, 2, 8, 100, 512})
     for (int bucket : {256, 1024, 32768})
       EXPECT_LE(n * PlanAttention(bucket, n, 4, 8, 128, 132).splits, n + 2 * 132);
+}
+
+// Attention's softmax as the kernels compute it: positions of each KV split dealt round-robin
+// to 4 warps, each folding them in with OnlineSoftmaxPush; warps merged per split, then splits
+// merged (empty splits and warps included). Must equal a direct softmax-weighted sum.
+TEST(OnlineSoftmax, SplitAndMergedEqualsDirectSoftmax) {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> score(-30.0f, 30.0f), value(-1.0f, 1.0f);
+  constexpr int kDim = 3, kWarps = 4;
+  struct State {
+    float m = -INFINITY, l = 0.0f, acc[kDim] = {};
+  };
+  auto merge = [](const std::vector<State>& parts) {
+    State out;
+    for (const State& p : parts) out.m = std::max(out.m, p.m);
+    for (const State& p : parts) {
+      const float f = OnlineSoftmaxMergeFactor(p.m, out.m);
+      out.l += f * p.l;
+      for (int d = 0; d < kDim; ++d) out.acc[d] += f * p.acc[d];
+    }
+    return out;
+  };
+  for (int len : {1, 2, 5, 63, 64, 65, 300, 1000}) {
+    std::vector<float> s(static_cast<std::size_t>(len));
+    std::vector<std::array<float, kDim>> v(static_cast<std::size_t>(len));
+    for (int i = 0; i < len; ++i) {
+      s[i] = score(rng);
+      for (float& x : v[i]) x = value(rng);
+    }
+    double mx = -INFINITY, denom = 0, want[kDim] = {};
+    for (int i = 0; i < len; ++i) mx = std::max<double>(mx, s[i]);
+    for (int i = 0; i < len; ++i) {
+      const double e = std::exp(s[i] - mx);
+      denom += e;
+      for (int d = 0; d < kDim; ++d) want[d] += e * v[i][d];
+    }
+    const AttentionLaunch plan = PlanAttention(KvBucket(len), 1, 1, 1, kDim, 132);
+    std::vector<State> splits;
+    for (int split = 0; split < plan.splits; ++split) {
+      std::vector<State> warps(kWarps);
+      const int start = split * plan.chunk, end = std::min(start + plan.chunk, len);
+      for (int w = 0; w < kWarps; ++w) {
+        for (int p = start + w; p < end; p += kWarps) {
+          float corr, weight;
+          OnlineSoftmaxPush(warps[w].m, warps[w].l, s[p], corr, weight);
+          for (int d = 0; d < kDim; ++d)
+            warps[w].acc[d] = warps[w].acc[d] * corr + weight * v[p][d];
+        }
+      }
+      splits.push_back(merge(warps));
+    }
+    EXPECT_GT(plan.splits, len < 128 ? 0 : 1) << "len " << len;
+    const State all = merge(splits);
+    for (int d = 0; d < kDim; ++d) {
+      EXPECT_NEAR(all.acc[d] / all.l, want[d] / denom, 1e-5) << "len " << len << " dim " << d;
+    }
+  }
 }
 
 TEST(DecodeGraphs, RecaptureOnlyWhenTheKvBucketOrBatchChanges) {
