@@ -1,4 +1,4 @@
-// lumen eval: quality figures on benchmark data (extraction, retrieval).
+// lumen eval: quality figures on benchmark data (extraction, retrieval, answers).
 #include "apps/commands.h"
 #include "apps/eval.h"
 
@@ -6,7 +6,8 @@ namespace lumen::cli {
 namespace {
 
 int Run(CommandContext& ctx) {
-  return RunSubcommand(ctx, {EvalExtractionSubcommand(), EvalRetrievalSubcommand()});
+  return RunSubcommand(
+      ctx, {EvalExtractionSubcommand(), EvalRetrievalSubcommand(), EvalAnswersSubcommand()});
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// `lumen eval` subcommands, one file each: eval_extraction.cc, eval_retrieval.cc.
+// `lumen eval` subcommands, one file each: eval_extraction.cc, eval_retrieval.cc,
+// eval_answers.cc.
 #pragma once
 
 #include "apps/cli.h"
@@ -7,5 +8,6 @@ namespace lumen::cli {
 
 Subcommand EvalExtractionSubcommand();
 Subcommand EvalRetrievalSubcommand();
+Subcommand EvalAnswersSubcommand();
 
 }  // namespace lumen::cli
