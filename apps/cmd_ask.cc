@@ -5,8 +5,10 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/commands.h"
+#include "apps/live_search_flags.h"
 #include "ranking/searcher.h"
 #include "ranking/sources.h"
+#include "retrieval/live_search.h"
 
 namespace lumen::cli {
 namespace {
@@ -36,13 +38,31 @@ int Run(CommandContext& ctx) {
   Result<long long> k = ctx.flags.GetInt("k", 10);
   if (!k.ok()) return Fail(kExitUsage, k.status().message());
   if (*k < 1 || *k > 1000) return Fail(kExitUsage, "--k must be between 1 and 1000");
+  if (int rc = ApplyLiveSearchFlags(ctx); rc != kExitOk) return rc;
   std::optional<Config> config = ctx.LoadConfig();
   if (!config) return kExitUsage;
+  if (config->GetString("search.provider") != "none") {
+    // Live search stores what it reads: an empty data dir gets its store now.
+    auto store = retrieval::Store::Open(Config::ExpandHome(config->GetString("data_dir")));
+    if (!store.ok()) return Fail(kExitFailure, store.status().message());
+  }
   auto searcher = ranking::Searcher::Open(*config);
   if (!searcher.ok()) return Fail(kExitFailure, searcher.status().message());
   if (!(*searcher)->warning.empty())
     std::fprintf(stderr, "lumen: %s\n", (*searcher)->warning.c_str());
   const std::string& question = args[0];
+  auto live = retrieval::LiveSearchFromConfig(*config, *(*searcher)->store);
+  if (!live.ok()) return Fail(kExitUsage, "configuration error: " + live.status().message());
+  if (*live) {
+    // The provider's best pages are read into the store before ranking (docs/RETRIEVAL.md).
+    const retrieval::LiveSearchReport report =
+        (*live)->Run(question, {}, Deadline::AfterMs(config->GetInt("search.deadline_ms")));
+    for (const std::string& note : report.notes)
+      std::fprintf(stderr, "lumen: search provider: %s\n", note.c_str());
+    for (const retrieval::LivePage& p : report.pages)
+      std::fprintf(stderr, "lumen: live page %s: %s (%.0f ms)\n", p.url.c_str(), p.outcome.c_str(),
+                   p.ms);
+  }
   auto ranked = (*searcher)->retriever->Search(question, static_cast<int>(*k));
   if (!ranked.ok()) return Fail(kExitFailure, ranked.status().message());
   const auto sources = ranking::SelectSources(
@@ -102,17 +122,19 @@ int Run(CommandContext& ctx) {
 }  // namespace
 
 Command AskCommand() {
-  return {.name = "ask",
-          .summary = "Answer a question from the command line, with citations",
-          .arguments = "\"QUESTION\"",
-          .details =
-              "Only --retrieval-only is available in this build: it prints the ranked "
-              "passages with URL, heading, score and each signal (bm25, dense, feedback, "
-              "rerank features), then the numbered sources an answer would cite.",
-          .flags = {{.name = "retrieval-only", .value_name = "", .help = "print ranked passages"},
-                    {.name = "json", .value_name = "", .help = "print JSON"},
-                    {.name = "k", .value_name = "N", .help = "passages to show (default 10)"}},
-          .run = Run};
+  Command c{.name = "ask",
+            .summary = "Answer a question from the command line, with citations",
+            .arguments = "\"QUESTION\"",
+            .details =
+                "Only --retrieval-only is available in this build: it prints the ranked "
+                "passages with URL, heading, score and each signal (bm25, dense, feedback, "
+                "rerank features), then the numbered sources an answer would cite.",
+            .flags = {{.name = "retrieval-only", .value_name = "", .help = "print ranked passages"},
+                      {.name = "json", .value_name = "", .help = "print JSON"},
+                      {.name = "k", .value_name = "N", .help = "passages to show (default 10)"}},
+            .run = Run};
+  for (FlagSpec& f : LiveSearchFlagSpecs()) c.flags.push_back(std::move(f));
+  return c;
 }
 
 }  // namespace lumen::cli

@@ -17,8 +17,8 @@
 #include <thread>
 
 #include "apps/commands.h"
+#include "apps/live_search_flags.h"
 #include "web/chat_completions.h"
-#include "web/dashboard.h"
 #include "web/http_server.h"
 #include "web/query_service.h"
 #include "web/rate_limiter.h"
@@ -65,6 +65,7 @@ int Run(CommandContext& ctx) {
   if (ctx.flags.Has("port"))
     ctx.global.overrides.emplace_back("server.port", ctx.flags.Get("port"));
   std::optional<Config> config = ctx.LoadConfig();
+  if (int rc = ApplyLiveSearchFlags(ctx); rc != kExitOk) return rc;
   if (!config) return kExitUsage;
   if (ctx.flags.Has("print-config")) {
     std::cout << config->json().dump(2) << std::endl;
@@ -102,16 +103,9 @@ int ServeUntilStopped(const Config& config, std::string_view ready_message) {
                 (usage ? "configuration error: " : "") + stack.status().message());
   }
   web::QueryService service(*service_options, stack->retriever, stack->backend.get(),
-                            stack->ads.get(), log);
+                            stack->ads.get(), log, stack->live.get(),
+                            stack->searcher ? stack->searcher->store.get() : nullptr);
   web::RateLimiter limiter(rate, burst);
-  // The advertiser dashboard (/ads/); declared before the server, which must not outlive it.
-  Result<std::unique_ptr<web::Dashboard>> dashboard = web::OpenDashboard(config, log);
-  if (!dashboard.ok()) {
-    const bool usage = dashboard.status().code() == StatusCode::kInvalidArgument;
-    return Fail(usage ? kExitUsage : kExitFailure,
-                (usage ? "configuration error: " : "advertiser dashboard: ") +
-                    dashboard.status().message());
-  }
 
   web::HttpServer server(*options, log);
   server.AddOperationalRoutes();
@@ -119,7 +113,6 @@ int ServeUntilStopped(const Config& config, std::string_view ready_message) {
   web::RegisterSearchPage(server, &service);
   web::RegisterSearchApi(server, service, stack->ads.get(), limiter);
   web::RegisterChatCompletions(server, service, limiter);
-  if (*dashboard) (*dashboard)->Register(server);
   if (Status s = server.Bind(); !s.ok()) return Fail(kExitFailure, s.message());
 
   std::cout << "lumen: listening on " << server.url() << std::endl;
@@ -165,16 +158,18 @@ int ServeUntilStopped(const Config& config, std::string_view ready_message) {
 }
 
 Command ServeCommand() {
-  return {.name = "serve",
-          .summary = "Run the HTTP server: search page, JSON API, chat completions, metrics",
-          .arguments = "",
-          .details =
-              "Listens on server.host:server.port (default 127.0.0.1:8080) and prints the\n"
-              "address. SIGINT or SIGTERM stops it: in-flight requests finish first.",
-          .flags = {{"host", "ADDR", "address to listen on (config key server.host)"},
-                    {"port", "PORT", "port to listen on, 0 for any free port (server.port)"},
-                    {"print-config", "", "print the effective configuration as JSON and exit"}},
-          .run = Run};
+  Command c{.name = "serve",
+            .summary = "Run the HTTP server: search page, JSON API, chat completions, metrics",
+            .arguments = "",
+            .details =
+                "Listens on server.host:server.port (default 127.0.0.1:8080) and prints the\n"
+                "address. SIGINT or SIGTERM stops it: in-flight requests finish first.",
+            .flags = {{"host", "ADDR", "address to listen on (config key server.host)"},
+                      {"port", "PORT", "port to listen on, 0 for any free port (server.port)"},
+                      {"print-config", "", "print the effective configuration as JSON and exit"}},
+            .run = Run};
+  for (FlagSpec& f : LiveSearchFlagSpecs()) c.flags.push_back(std::move(f));
+  return c;
 }
 
 }  // namespace lumen::cli

@@ -131,9 +131,14 @@ LiveFetchReport LiveFetcher::FetchAndStore(std::span<const SearchHit> hits,
     const std::string origin = it->second;
     std::vector<std::size_t> parked = std::move(waiting[origin]);
     waiting.erase(origin);
-    if (!r.ok() && deadline.expired()) {
+    if (!r.ok() && deadline.remaining_ms() < 100) {
       // Our own budget ran out: that says nothing about the site, so nothing is cached.
       for (std::size_t i : parked) done(i, "over_budget");
+      return;
+    }
+    if (r.reason == "blocked_address" || r.reason == "blocked_scheme" || r.reason == "bad_url") {
+      // The SSRF guard refused the origin itself: its pages are refused for the same reason.
+      for (std::size_t i : parked) done(i, r.reason);
       return;
     }
     bool unreachable = false;
@@ -154,8 +159,11 @@ LiveFetchReport LiveFetcher::FetchAndStore(std::span<const SearchHit> hits,
     const std::size_t i = static_cast<std::size_t>(r.tag);
     if (i >= n) return;
     if (!r.ok()) {
-      const bool budget = deadline.expired() && (r.reason == "timeout" || r.reason == "stalled" ||
-                                                 r.reason == "cancelled");
+      // The fetcher ends a transfer at the budget's deadline with "timeout", a hair before the
+      // deadline reads as expired here.
+      const bool budget =
+          deadline.remaining_ms() < 100 &&
+          (r.reason == "timeout" || r.reason == "stalled" || r.reason == "cancelled");
       return done(i, budget ? "over_budget" : r.reason);
     }
     Result<ExtractedPage> page = ExtractPage(r.body, r.final_url);
@@ -181,6 +189,18 @@ LiveFetchReport LiveFetcher::FetchAndStore(std::span<const SearchHit> hits,
     done(i, "ok");
   };
 
+  auto handle = [&](std::vector<FetchResult> results) {
+    for (FetchResult& r : results) {
+      if (r.tag >= kRobotsTag) {
+        handle_robots(r);
+      } else {
+        handle_page(r);
+      }
+    }
+  };
+  // Requests refused before any transfer (the SSRF guard on an address literal) finish inside
+  // Add: the first Poll returns them even though nothing is pending.
+  handle(fetcher.Poll(0));
   while (fetcher.pending() > 0) {
     if (deadline.expired()) {
       for (FetchResult& r : fetcher.CancelAll()) {
@@ -193,13 +213,9 @@ LiveFetchReport LiveFetcher::FetchAndStore(std::span<const SearchHit> hits,
       break;
     }
     const int wait = static_cast<int>(std::clamp<long long>(deadline.remaining_ms(), 1, 50));
-    for (FetchResult& r : fetcher.Poll(wait)) {
-      if (r.tag >= kRobotsTag) {
-        handle_robots(r);
-      } else {
-        handle_page(r);
-      }
-    }
+    handle(fetcher.Poll(wait));
+    // Pages dispatched after robots.txt may have been refused at once, as above.
+    if (fetcher.pending() == 0) handle(fetcher.Poll(0));
   }
   for (std::size_t i = 0; i < n; ++i)
     if (report.pages[i].outcome.empty()) done(i, "over_budget");

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <map>
 #include <random>
 
@@ -96,12 +97,15 @@ Result<QueryServiceOptions> QueryServiceOptions::FromConfig(const Config& config
 }
 
 QueryService::QueryService(QueryServiceOptions options, const ranking::HybridRetriever* retriever,
-                           answer::ModelBackend* backend, ads::AdServer* ads, Logger& log)
+                           answer::ModelBackend* backend, ads::AdServer* ads, Logger& log,
+                           retrieval::LiveSearch* live, retrieval::Store* store)
     : options_(options),
       retriever_(retriever),
       backend_(backend),
       ads_(ads),
       log_(log),
+      live_(live),
+      store_(store),
       writer_(backend, answer::AnswerOptions{.max_source_chars = options.max_source_chars}),
       cache_(options.cache_entries, std::chrono::seconds(options.cache_ttl_s)) {}
 
@@ -156,7 +160,8 @@ Result<SearchResponse> QueryService::Search(
     if (on_event) on_event(e);
   };
 
-  const std::string cache_key = NormaliseQuery(query) + "\x1f" + std::to_string(max_sources);
+  const std::string cache_key =
+      NormaliseQuery(query) + "\x1f" + std::to_string(max_sources) + "\x1f" + request.filter.Key();
   std::shared_ptr<const SearchResult> result;
   if (thread.empty()) result = cache_.Get(cache_key);
   if (result) {
@@ -169,14 +174,37 @@ Result<SearchResponse> QueryService::Search(
     fresh->query = query;
     fresh->retrieval_query = answer::StandaloneQuery(query, thread);
 
+    // Live search: the provider's best pages are read into the store now, so the ranking below
+    // sees them with the local passages. A provider failure leaves the local index to answer.
+    if (live_ != nullptr) {
+      fresh->live = live_->Run(fresh->retrieval_query, request.filter, deadline);
+      for (const std::string& note : fresh->live->notes) {
+        fresh->stage_errors.push_back(
+            "search provider: " + note +
+            (fresh->live->provider_failed ? " (answered from the local index only)" : ""));
+      }
+      if (fresh->live->provider_failed) {
+        log_.Warn("search provider failed", {{"error", fresh->live->notes.front()}});
+      }
+    }
+
     // Retrieval, within its own budget.
     const Clock::time_point tr = Clock::now();
     answer::SourceList sources;
     if (retriever_ == nullptr) {
       fresh->stage_errors.push_back("retrieval: no index is configured");
     } else {
+      // Filters drop candidates after ranking, so more are ranked when filters are set.
+      const int depth = request.filter.empty() ? max_sources * 2 : max_sources * 10;
       Result<std::vector<ranking::RankedPassage>> ranked =
-          retriever_->Search(fresh->retrieval_query, max_sources * 2);
+          retriever_->Search(fresh->retrieval_query, depth);
+      if (ranked.ok() && !request.filter.empty()) {
+        const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+        std::erase_if(*ranked, [&](const ranking::RankedPassage& p) {
+          return !request.filter.AllowsUrl(p.view.url) ||
+                 !request.filter.AllowsDate(p.view.published, now);
+        });
+      }
       if (!ranked.ok()) {
         fresh->stage_errors.push_back("retrieval: " + ranked.status().ToString());
         log_.Warn("retrieval failed", {{"error", ranked.status().ToString()}});
@@ -196,7 +224,13 @@ Result<SearchResponse> QueryService::Search(
           s.text = p.view.passage.text;
           s.passage_id = p.view.id;
           s.published = p.view.published;
-          fresh->sources.push_back({s, Snippet(s.text)});
+          std::int64_t fetched_at = 0;
+          if (store_ != nullptr) {
+            Result<std::optional<retrieval::PageRecord>> page =
+                store_->FindPageById(p.view.passage.page_id);
+            if (page.ok() && page->has_value()) fetched_at = (*page)->fetched_at;
+          }
+          fresh->sources.push_back({s, Snippet(s.text), fetched_at});
           sources.push_back(std::move(s));
         }
       }

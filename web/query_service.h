@@ -1,8 +1,9 @@
 // QueryService: one search request, start to finish —
 //
-//   question -> retrieval (hybrid BM25 + dense) -> numbered sources -> answer (model or
-//   extractive, citations checked) -> sponsored slots (after the answer, from the question
-//   alone) -> response with per-stage timings
+//   question -> [live search: provider + on-demand fetch into the store, when configured] ->
+//   retrieval (hybrid BM25 + dense) -> source filters (recency, domains) -> numbered sources ->
+//   answer (model or extractive, citations checked) -> sponsored slots (after the answer, from
+//   the question alone) -> response with per-stage timings
 //
 // Each request has a deadline; a stage that fails or runs out of time is reported in
 // `stage_errors` and the rest still answers (no sources -> the answer says so; no ads -> no
@@ -21,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,8 @@
 #include "core/log.h"
 #include "llm/answer/answer_writer.h"
 #include "ranking/hybrid.h"
+#include "retrieval/live_search.h"
+#include "retrieval/source_filter.h"
 #include "web/result_cache.h"
 
 namespace lumen::web {
@@ -53,12 +57,14 @@ struct SearchRequest {
   std::string thread_id;           // "" = a new conversation; responses carry the id to continue it
   int max_sources = 0;             // 0 = the configured default
   ads::RequestContext ad_context;  // who is asking (for frequency caps and bot filtering)
+  retrieval::SourceFilter filter;  // recency and domains (Perplexity's API options)
 };
 
 // A source as shown to the user.
 struct ShownSource {
   answer::Source source;
-  std::string snippet;  // the first ~240 characters of the passage
+  std::string snippet;          // the first ~240 characters of the passage
+  std::int64_t fetched_at = 0;  // when the page was read (Unix seconds; 0 = unknown)
 };
 
 // The cacheable part of a response.
@@ -67,7 +73,9 @@ struct SearchResult {
   std::string retrieval_query;  // the standalone query used for retrieval
   answer::Answer answer;
   std::vector<ShownSource> sources;
-  std::vector<std::string> stage_errors;  // "retrieval: ...", "answer: ..."
+  std::vector<std::string> stage_errors;  // "retrieval: ...", "answer: ...", "search provider: ..."
+  // The live search's report (provider candidates, pages read or skipped), when one ran.
+  std::optional<retrieval::LiveSearchReport> live;
   double retrieval_ms = 0;
   double answer_ms = 0;
 };
@@ -94,10 +102,13 @@ struct SearchEvent {
 
 class QueryService {
  public:
-  // `retriever`, `backend` and `ads` are not owned and may be null (no retrieval: the answer says
-  // the sources do not answer; no backend: extractive answers; no ads: no slots).
+  // `retriever`, `backend`, `ads`, `live` and `store` are not owned and may be null (no
+  // retrieval: the answer says the sources do not answer; no backend: extractive answers; no ads:
+  // no slots; no live search: the local index alone; no store: sources carry no fetched_at).
+  // `live` writes the pages it reads into the store the retriever searches.
   QueryService(QueryServiceOptions options, const ranking::HybridRetriever* retriever,
-               answer::ModelBackend* backend, ads::AdServer* ads, Logger& log);
+               answer::ModelBackend* backend, ads::AdServer* ads, Logger& log,
+               retrieval::LiveSearch* live = nullptr, retrieval::Store* store = nullptr);
 
   // Answers one request. InvalidArgument for an empty or over-long query; otherwise always a
   // response (stage failures are reported inside it). `on_event`, when set, receives the
@@ -117,6 +128,8 @@ class QueryService {
   answer::ModelBackend* backend_;
   ads::AdServer* ads_;
   Logger& log_;
+  retrieval::LiveSearch* live_;
+  retrieval::Store* store_;
   answer::AnswerWriter writer_;
   ResultCache<SearchResult> cache_;
   std::mutex threads_mu_;

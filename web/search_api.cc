@@ -1,5 +1,6 @@
 #include "web/search_api.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "web/query_params.h"
@@ -35,6 +36,24 @@ bool RateLimited(RateLimiter& limiter, const httplib::Request& req, httplib::Res
   return true;
 }
 
+// Fills sr.filter from the recency and domains options; on bad input answers 400 and returns
+// false.
+bool ParseFilter(const std::string& recency, const std::vector<std::string>& domains,
+                 SearchRequest& sr, httplib::Response& res) {
+  Result<retrieval::Recency> r = retrieval::ParseRecency(recency);
+  if (!r.ok()) {
+    SetJsonError(res, 400, "invalid_request", r.status().message());
+    return false;
+  }
+  Result<retrieval::SourceFilter> f = retrieval::SourceFilter::Parse(*r, domains);
+  if (!f.ok()) {
+    SetJsonError(res, 400, "invalid_request", f.status().message());
+    return false;
+  }
+  sr.filter = std::move(*f);
+  return true;
+}
+
 }  // namespace
 
 Json SourcesJson(const SearchResult& result) {
@@ -46,7 +65,8 @@ Json SourcesJson(const SearchResult& result) {
                        {"site", s.source.site},
                        {"heading", s.source.heading_path},
                        {"snippet", s.snippet},
-                       {"published", s.source.published > 0 ? Json(s.source.published) : Json()}});
+                       {"published", s.source.published > 0 ? Json(s.source.published) : Json()},
+                       {"fetched_at", s.fetched_at > 0 ? Json(s.fetched_at) : Json()}});
   }
   return sources;
 }
@@ -67,6 +87,43 @@ Json CitationsJson(const SearchResult& result) {
           {"citation_precision", check.citation_precision},
           {"invalid_citations", check.invalid_citations}};
 }
+
+namespace {
+
+Json LiveJson(const SearchResult& r) {
+  if (!r.live) return nullptr;
+  const retrieval::LiveSearchReport& live = *r.live;
+  Json results = Json::array();
+  for (std::size_t i = 0; i < live.hits.size(); ++i) {
+    const retrieval::SearchHit& h = live.hits[i];
+    const bool read = i < live.pages.size() && live.pages[i].read();
+    results.push_back({{"url", h.url},
+                       {"title", h.title},
+                       {"snippet", h.snippet},
+                       {"published", h.published > 0 ? Json(h.published) : Json()},
+                       {"engine", h.engine},
+                       {"read", read}});
+  }
+  return {{"provider", live.provider},
+          {"provider_failed", live.provider_failed},
+          {"notes", live.notes},
+          {"results", results}};
+}
+
+// Each live page's outcome and when it came (ms from the start of fetching).
+Json LivePagesJson(const SearchResult& r) {
+  Json pages = Json::array();
+  if (!r.live) return pages;
+  for (const retrieval::LivePage& p : r.live->pages) {
+    pages.push_back({{"url", p.url},
+                     {"outcome", p.outcome},
+                     {"ms", std::round(p.ms * 10) / 10},
+                     {"passages", p.passages}});
+  }
+  return pages;
+}
+
+}  // namespace
 
 Json SponsoredJson(const SearchResponse& response) {
   Json slots = Json::array();
@@ -92,20 +149,26 @@ Json SearchResponseJson(const SearchResponse& response) {
   Json errors = Json::array();
   for (const std::string& e : r.stage_errors) errors.push_back(e);
   for (const std::string& e : response.stage_errors) errors.push_back(e);
-  return {{"id", response.id},
-          {"thread_id", response.thread_id},
-          {"query", r.query},
-          {"answer", answer},
-          {"sources", SourcesJson(r)},
-          {"sponsored", SponsoredJson(response)},
-          {"related", r.answer.related},
-          {"cached", response.cached},
-          {"stage_errors", errors},
-          {"timings_ms",
-           {{"retrieval", response.cached ? 0.0 : std::round(r.retrieval_ms * 10) / 10},
-            {"answer", response.cached ? 0.0 : std::round(r.answer_ms * 10) / 10},
-            {"sponsored", std::round(response.sponsored_ms * 10) / 10},
-            {"total", std::round(response.total_ms * 10) / 10}}}};
+  return {
+      {"id", response.id},
+      {"thread_id", response.thread_id},
+      {"query", r.query},
+      {"answer", answer},
+      {"sources", SourcesJson(r)},
+      {"sponsored", SponsoredJson(response)},
+      {"related", r.answer.related},
+      {"cached", response.cached},
+      {"stage_errors", errors},
+      {"live", LiveJson(r)},
+      {"timings_ms",
+       {{"search_provider",
+         response.cached || !r.live ? 0.0 : std::round(r.live->provider_ms * 10) / 10},
+        {"live_fetch", response.cached || !r.live ? 0.0 : std::round(r.live->fetch_ms * 10) / 10},
+        {"live_pages", response.cached ? Json::array() : LivePagesJson(r)},
+        {"retrieval", response.cached ? 0.0 : std::round(r.retrieval_ms * 10) / 10},
+        {"answer", response.cached ? 0.0 : std::round(r.answer_ms * 10) / 10},
+        {"sponsored", std::round(response.sponsored_ms * 10) / 10},
+        {"total", std::round(response.total_ms * 10) / 10}}}};
 }
 
 void RegisterSearchApi(HttpServer& server, QueryService& service, ads::AdServer* ads,
@@ -137,6 +200,29 @@ void RegisterSearchApi(HttpServer& server, QueryService& service, ads::AdServer*
         }
         sr.max_sources = body["max_sources"].get<int>();
       }
+      std::string recency;
+      if (body.contains("recency")) {
+        if (!body["recency"].is_string()) {
+          SetJsonError(res, 400, "invalid_request",
+                       "\"recency\" must be one of \"day\", \"week\", \"month\", \"year\"");
+          return;
+        }
+        recency = body["recency"].get<std::string>();
+      }
+      std::vector<std::string> domains;
+      if (body.contains("domains")) {
+        const Json& d = body["domains"];
+        const bool strings = d.is_array() && std::all_of(d.begin(), d.end(), [](const Json& x) {
+                               return x.is_string();
+                             });
+        if (!strings) {
+          SetJsonError(res, 400, "invalid_request",
+                       "\"domains\" must be an array of host names (\"-host\" excludes one)");
+          return;
+        }
+        for (const Json& x : d) domains.push_back(x.get<std::string>());
+      }
+      if (!ParseFilter(recency, domains, sr, res)) return;
     } else {
       sr.query = QueryParam(req, "q");
       sr.thread_id = QueryParam(req, "thread_id");
@@ -150,6 +236,16 @@ void RegisterSearchApi(HttpServer& server, QueryService& service, ads::AdServer*
         }
         sr.max_sources = static_cast<int>(v);
       }
+      // domains=a.com,-b.com (comma-separated, as the JSON body's array).
+      std::vector<std::string> domains;
+      const std::string d = QueryParam(req, "domains");
+      for (std::size_t start = 0; !d.empty() && start <= d.size();) {
+        std::size_t comma = d.find(',', start);
+        if (comma == std::string::npos) comma = d.size();
+        if (comma > start) domains.push_back(d.substr(start, comma - start));
+        start = comma + 1;
+      }
+      if (!ParseFilter(QueryParam(req, "recency"), domains, sr, res)) return;
     }
     if (sr.thread_id.size() > 64) {
       SetJsonError(res, 400, "invalid_request", "thread_id is longer than 64 characters");

@@ -42,6 +42,13 @@ Result<std::unique_ptr<answer::ModelBackend>> BackendFromConfig(const Config& co
 
 Result<SearchStack> SearchStack::Open(const Config& config, Logger& log) {
   SearchStack s;
+  const bool live_search = config.GetString("search.provider") != "none";
+  if (live_search) {
+    // Live search stores what it reads: an empty data dir gets its store now.
+    Result<std::unique_ptr<retrieval::Store>> store = retrieval::Store::Open(
+        Config::ExpandHome(config.GetString("data_dir")), ranking::StoreOptionsFromConfig(config));
+    if (!store.ok()) return store.status();
+  }
   Result<std::unique_ptr<ranking::Searcher>> searcher = ranking::Searcher::Open(config);
   if (searcher.ok()) {
     s.searcher = std::move(*searcher);
@@ -51,6 +58,13 @@ Result<SearchStack> SearchStack::Open(const Config& config, Logger& log) {
     s.notes.push_back("no passages to answer from yet: " + searcher.status().message());
   } else {
     return searcher.status();
+  }
+
+  if (live_search && s.searcher) {
+    Result<std::unique_ptr<retrieval::LiveSearch>> live =
+        retrieval::LiveSearchFromConfig(config, *s.searcher->store);
+    if (!live.ok()) return live.status();
+    s.live = std::move(*live);
   }
 
   Result<std::unique_ptr<answer::ModelBackend>> backend = BackendFromConfig(config);

@@ -1,6 +1,7 @@
 // SearchStack: everything `lumen serve` answers with, opened from the configuration — the
 // passage store, the embedder and vector index (dense retrieval), the hybrid retriever, the
-// model backend (optional) and the ad server (its own database; optional).
+// model backend (optional), the live search (search.provider; optional) and the ad server (its
+// own database; optional).
 //
 // Parts that cannot be opened degrade rather than fail when the rest can still answer: nothing
 // crawled yet -> no sources (the answer says so); no embedder asset or no vector index ->
@@ -19,6 +20,7 @@
 #include "core/log.h"
 #include "llm/answer/backend.h"
 #include "ranking/searcher.h"
+#include "retrieval/live_search.h"
 
 namespace lumen::web {
 
@@ -27,6 +29,8 @@ struct SearchStack {
   const ranking::HybridRetriever* retriever = nullptr;  // searcher's, or null
   std::unique_ptr<answer::ModelBackend> backend;        // null: extractive answers
   std::unique_ptr<ads::AdServer> ads;                   // null: no sponsored slots
+  // null: local index only (search.provider "none"). Writes into searcher's store.
+  std::unique_ptr<retrieval::LiveSearch> live;
   std::vector<std::string> notes;
 
   static Result<SearchStack> Open(const Config& config, Logger& log);
