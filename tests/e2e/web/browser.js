@@ -13,7 +13,10 @@ const path = require('path');
 
 const playwright = require(process.env.LUMEN_PLAYWRIGHT);
 
-async function withBrowser(fn, { width = 1280, height = 900, colorScheme = 'light' } = {}) {
+// `userAgent` overrides Chromium's own, which says "HeadlessChrome" — a bot to Lumen's
+// invalid-traffic filter, so tests of sponsored slots present themselves as a desktop browser.
+async function withBrowser(fn, { width = 1280, height = 900, colorScheme = 'light',
+                                 userAgent = undefined } = {}) {
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lumen-e2e-chromium-'));
   const context = await playwright.chromium.launchPersistentContext(userDataDir, {
     executablePath: process.env.LUMEN_CHROMIUM || '/usr/bin/chromium',
@@ -22,6 +25,7 @@ async function withBrowser(fn, { width = 1280, height = 900, colorScheme = 'ligh
            '--disable-component-update', '--disable-sync', '--disable-quic'],
     viewport: { width, height },
     colorScheme,
+    userAgent,
   });
   try {
     const page = context.pages()[0] || await context.newPage();
