@@ -35,7 +35,10 @@ say "machine"
   nvcc --version | tail -2; cmake --version | head -1; ninja --version; } 2>&1 | tee "$logs/machine.txt"
 
 say "configure (engine only, CUDA sm_90)"
-if ! timeout 120 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+# RelWithDebInfo (the default; device code is optimised by ptxas either way): GCC 12 at -O3
+# (Release) reports a false -Wrestrict in libstdc++. LUMEN_WERROR=OFF: this machine's compiler
+# is not the one CI checks, and a new warning must not cost the run.
+if ! timeout 120 cmake -S . -B "$build" -G Ninja -DLUMEN_WERROR=OFF \
     -DLUMEN_ENGINE_ONLY=ON -DLUMEN_CUDA=ON -DLUMEN_TEST_KINDS=unit -DLUMEN_BENCH=ON \
     -DLUMEN_GPU_MODEL_DIR="$model" >"$logs/configure.txt" 2>&1; then
   tail -40 "$logs/configure.txt"
@@ -59,7 +62,12 @@ say "built: $targets"
 say "CUDA parity tests (ctest -L gpu)"
 if timeout 330 ctest --test-dir "$build" -L gpu --output-on-failure --timeout 300 \
     >"$logs/ctest.txt" 2>&1; then
-  status+=("parity: PASSED")
+  # CTest counts a skipped test (exit 77: no usable GPU) as no failure: say so, never "passed".
+  if grep -q "(Skipped)" "$logs/ctest.txt"; then
+    status+=("parity: SKIPPED, no usable GPU (FAILED as a GPU check)")
+  else
+    status+=("parity: PASSED")
+  fi
 else
   status+=("parity: FAILED (see ctest.txt)")
 fi
