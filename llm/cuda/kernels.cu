@@ -90,9 +90,11 @@ __device__ __forceinline__ void DecodeChunk(const uint4& raw, float* out) {
 // ---- decode GEMV ------------------------------------------------------------------------------
 
 struct GemvArgs {
-  DeviceMatrix w;
+  DeviceMatrix w[GemvSegments::kMax];  // segments: same format, columns, block width
+  float* y[GemvSegments::kMax];
+  int blocks_end[GemvSegments::kMax];
+  int segments;
   const float* x;
-  float* y;
   int n;           // vectors (plain form)
   int accumulate;  // y += instead of y =
   int warps_per_row;
@@ -109,8 +111,15 @@ __global__ void __launch_bounds__(256) GemvKernel(GemvArgs a) {
   const int lane = static_cast<int>(threadIdx.x) % kWarp;
   const int row_in_block = warp / a.warps_per_row;
   const int part = warp % a.warps_per_row;
-  const int r = static_cast<int>(blockIdx.x) * a.rows_per_block + row_in_block;
-  const DeviceMatrix& w = a.w;
+  // Which matrix this block works on (blocks_end is increasing).
+  int seg = 0;
+#pragma unroll
+  for (int i = 0; i + 1 < GemvSegments::kMax; ++i)
+    seg += i + 1 < a.segments && static_cast<int>(blockIdx.x) >= a.blocks_end[i];
+  const DeviceMatrix w = seg == 0 ? a.w[0] : seg == 1 ? a.w[1] : a.w[2];
+  float* const y = seg == 0 ? a.y[0] : seg == 1 ? a.y[1] : a.y[2];
+  const int first_block = seg == 0 ? 0 : seg == 1 ? a.blocks_end[0] : a.blocks_end[1];
+  const int r = (static_cast<int>(blockIdx.x) - first_block) * a.rows_per_block + row_in_block;
 
   int expert = 0;
   const float* xs[V];
@@ -151,6 +160,7 @@ __global__ void __launch_bounds__(256) GemvKernel(GemvArgs a) {
       constexpr int kElems = 16 / FormatBytes<F>();
       const int chunks = w.cols / kElems;
       const uint4* wrow = reinterpret_cast<const uint4*>(base);
+#pragma unroll 4
       for (int c = part * kWarp + lane; c < chunks; c += stride) {
         const uint4 raw = __ldg(wrow + c);
         float wf[kElems];
@@ -196,7 +206,7 @@ __global__ void __launch_bounds__(256) GemvKernel(GemvArgs a) {
       float total = 0.0f;
       for (int p = 0; p < a.warps_per_row; ++p)
         total += partial[row_in_block * a.warps_per_row + p][v];
-      float* out = a.y + static_cast<std::size_t>(yrow[v]) * w.rows + r;
+      float* out = y + static_cast<std::size_t>(yrow[v]) * w.rows + r;
       *out = a.accumulate ? *out + total : total;
     }
   }
@@ -225,7 +235,7 @@ Status LaunchGemvF(const Device& dev, const GemvLaunch& L, const GemvArgs& a) {
 }
 
 Status LaunchGemv(const Device& dev, const GemvLaunch& L, const GemvArgs& a) {
-  switch (a.w.format) {
+  switch (a.w[0].format) {
     case WeightFormat::kFp8: return LaunchGemvF<WeightFormat::kFp8>(dev, L, a);
     case WeightFormat::kBf16: return LaunchGemvF<WeightFormat::kBf16>(dev, L, a);
     case WeightFormat::kF32: return LaunchGemvF<WeightFormat::kF32>(dev, L, a);
@@ -728,33 +738,82 @@ unsigned ElementwiseBlocks(std::size_t n) {
   return static_cast<unsigned>(b < 4096 ? (b == 0 ? 1 : b) : 4096);
 }
 
+// Whether matrices can share one GEMV launch.
+bool SameShape(const DeviceMatrix* w, int count) {
+  if (count < 1 || count > GemvSegments::kMax) return false;
+  for (int i = 1; i < count; ++i) {
+    if (w[i].format != w[0].format || w[i].cols != w[0].cols || w[i].block_cols != w[0].block_cols)
+      return false;
+  }
+  return true;
+}
+
+// One GEMV launch over `count` matrices (plain form: n vectors; grouped: g's tiles of 8).
+Status GemvSegmentsLaunch(const Device& dev, const DeviceMatrix* w, float* const* y, int count,
+                          const float* x, int n, bool accumulate, const ExpertRows& g) {
+  const bool grouped = g.tile_expert != nullptr;
+  std::int64_t rows[GemvSegments::kMax] = {};
+  for (int i = 0; i < count; ++i) rows[i] = w[i].rows;
+  const GemvSegments s = PlanGemvSegments(rows, count, w[0].cols, w[0].format, w[0].block_cols,
+                                          grouped ? 8 : n, grouped ? g.tiles : 1, dev.sm_count);
+  GemvArgs a{};
+  for (int i = 0; i < s.count; ++i) {
+    a.w[i] = w[i];
+    a.y[i] = y[i];
+    a.blocks_end[i] = s.blocks_end[i];
+  }
+  a.segments = s.count;
+  a.x = x;
+  a.n = n;
+  a.accumulate = accumulate ? 1 : 0;
+  a.warps_per_row = s.launch.warps_per_row;
+  a.rows_per_block = s.launch.rows_per_block;
+  a.g = g;
+  return LaunchGemv(dev, s.launch, a);
+}
+
 }  // namespace
 
 Status Linear(const Device& dev, const DeviceMatrix& w, const float* x, int n, float* y,
               bool accumulate) {
   if (n < 1) return Status::Ok();
-  if (n <= 8) {
-    const GemvLaunch L = PlanGemv(w.rows, w.cols, w.format, w.block_cols, n, 1, dev.sm_count);
-    GemvArgs a{w, x, y, n, accumulate ? 1 : 0, L.warps_per_row, L.rows_per_block, ExpertRows{}};
-    return LaunchGemv(dev, L, a);
-  }
+  if (n <= 8) return GemvSegmentsLaunch(dev, &w, &y, 1, x, n, accumulate, ExpertRows{});
   const GemmLaunch L = PlanGemm(w.rows, (n + GemmLaunch::kTileM - 1) / GemmLaunch::kTileM);
   GemmArgs a{w, x, y, n, accumulate ? 1 : 0, ExpertRows{}};
   return LaunchGemm(dev, L, a);
+}
+
+Status LinearSegments(const Device& dev, const DeviceMatrix* w, float* const* y, int count,
+                      const float* x, int n) {
+  if (n >= 1 && n <= 8 && SameShape(w, count)) {
+    return GemvSegmentsLaunch(dev, w, y, count, x, n, false, ExpertRows{});
+  }
+  for (int i = 0; i < count; ++i) LUMEN_RETURN_IF_ERROR(Linear(dev, w[i], x, n, y[i], false));
+  return Status::Ok();
 }
 
 Status ExpertLinear(const Device& dev, const DeviceMatrix& w, const float* x, const ExpertRows& g,
                     float* y, bool decode) {
   if (decode) {
     if (g.tile != 8) return Internal("expert GEMV needs tiles of 8 rows");
-    const GemvLaunch L = PlanGemv(w.rows, w.cols, w.format, w.block_cols, 8, g.tiles, dev.sm_count);
-    GemvArgs a{w, x, y, 0, 0, L.warps_per_row, L.rows_per_block, g};
-    return LaunchGemv(dev, L, a);
+    return GemvSegmentsLaunch(dev, &w, &y, 1, x, 0, false, g);
   }
   if (g.tile != GemmLaunch::kTileM) return Internal("expert GEMM needs tiles of kTileM rows");
   const GemmLaunch L = PlanGemm(w.rows, g.tiles);
   GemmArgs a{w, x, y, 0, 0, g};
   return LaunchGemm(dev, L, a);
+}
+
+Status ExpertLinearSegments(const Device& dev, const DeviceMatrix* w, float* const* y, int count,
+                            const float* x, const ExpertRows& g, bool decode) {
+  if (decode && SameShape(w, count)) {
+    if (g.tile != 8) return Internal("expert GEMV needs tiles of 8 rows");
+    return GemvSegmentsLaunch(dev, w, y, count, x, 0, false, g);
+  }
+  for (int i = 0; i < count; ++i) {
+    LUMEN_RETURN_IF_ERROR(ExpertLinear(dev, w[i], x, g, y[i], decode));
+  }
+  return Status::Ok();
 }
 
 Status Embed(const Device& dev, const DeviceMatrix& table, const int* ids, int n, float* h) {

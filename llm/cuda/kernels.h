@@ -60,10 +60,18 @@ struct Device {
 // y (=|+=) x W^T for n tokens: a GEMV (n ≤ 8, each weight byte read once) or a tiled GEMM.
 Status Linear(const Device& dev, const DeviceMatrix& w, const float* x, int n, float* y,
               bool accumulate);
+// y[i] = x W[i]^T for `count` (≤ 3) matrices read by the same n ≤ 8 vectors, in one launch when
+// they share format, columns and scale-block width (q/k/v, gate/up), else one launch each.
+Status LinearSegments(const Device& dev, const DeviceMatrix* w, float* const* y, int count,
+                      const float* x, int n);
 // y[r] = x_r W_e^T for every padded row r of the plan, e its tile's expert (padding rows: the
 // GEMV skips them, the GEMM writes garbage-free zeros-input results). `decode`: GEMV (tile 8).
 Status ExpertLinear(const Device& dev, const DeviceMatrix& w, const float* x, const ExpertRows& g,
                     float* y, bool decode);
+// ExpertLinear for `count` (≤ 3) expert stacks of one shape on the same rows (gate and up):
+// one GEMV launch in the decode form.
+Status ExpertLinearSegments(const Device& dev, const DeviceMatrix* w, float* const* y, int count,
+                            const float* x, const ExpertRows& g, bool decode);
 
 // h[t] = row ids[t] of the table.
 Status Embed(const Device& dev, const DeviceMatrix& table, const int* ids, int n, float* h);

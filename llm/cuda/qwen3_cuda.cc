@@ -384,9 +384,9 @@ Status CudaQwen3::EnqueueLayers(int n, int kv_bucket) {
     const Layer& L = layers_[static_cast<std::size_t>(l)];
     LUMEN_RETURN_IF_ERROR(
         RmsNorm(dev_, h_.as<float>(), L.input_norm, n, hidden, eps, xn_.as<float>()));
-    LUMEN_RETURN_IF_ERROR(Linear(dev_, L.q, xn_.as<float>(), n, q_.as<float>(), false));
-    LUMEN_RETURN_IF_ERROR(Linear(dev_, L.k, xn_.as<float>(), n, k_.as<float>(), false));
-    LUMEN_RETURN_IF_ERROR(Linear(dev_, L.v, xn_.as<float>(), n, v_.as<float>(), false));
+    const DeviceMatrix qkv[] = {L.q, L.k, L.v};
+    float* const qkv_out[] = {q_.as<float>(), k_.as<float>(), v_.as<float>()};
+    LUMEN_RETURN_IF_ERROR(LinearSegments(dev_, qkv, qkv_out, 3, xn_.as<float>(), n));
     LUMEN_RETURN_IF_ERROR(QkNormRopeStore(dev_, q_.as<float>(), k_.as<float>(), v_.as<float>(),
                                           L.q_norm, L.k_norm, inv_freq_.as<double>(), slots, l, n,
                                           heads, kvh, hd, eps, kv_));
@@ -411,9 +411,10 @@ Status CudaQwen3::EnqueueLayers(int n, int kv_bucket) {
                    .tile = tile,
                    .tiles = tiles,
                    .gather_k = K};
+      const DeviceMatrix gate_up[] = {L.gate, L.up};
+      float* const gate_up_out[] = {gate_.as<float>(), up_.as<float>()};
       LUMEN_RETURN_IF_ERROR(
-          ExpertLinear(dev_, L.gate, xn_.as<float>(), g, gate_.as<float>(), decode));
-      LUMEN_RETURN_IF_ERROR(ExpertLinear(dev_, L.up, xn_.as<float>(), g, up_.as<float>(), decode));
+          ExpertLinearSegments(dev_, gate_up, gate_up_out, 2, xn_.as<float>(), g, decode));
       LUMEN_RETURN_IF_ERROR(
           SwiGlu(dev_, gate_.as<float>(), up_.as<float>(),
                  static_cast<std::size_t>(tiles) * tile * c.moe_intermediate_size));
@@ -423,8 +424,9 @@ Status CudaQwen3::EnqueueLayers(int n, int kv_bucket) {
       LUMEN_RETURN_IF_ERROR(CombineExperts(dev_, eout_.as<float>(), slot_.as<int>(),
                                            expert_w_.as<float>(), n, K, hidden, h_.as<float>()));
     } else {
-      LUMEN_RETURN_IF_ERROR(Linear(dev_, L.gate, xn_.as<float>(), n, gate_.as<float>(), false));
-      LUMEN_RETURN_IF_ERROR(Linear(dev_, L.up, xn_.as<float>(), n, up_.as<float>(), false));
+      const DeviceMatrix gate_up[] = {L.gate, L.up};
+      float* const gate_up_out[] = {gate_.as<float>(), up_.as<float>()};
+      LUMEN_RETURN_IF_ERROR(LinearSegments(dev_, gate_up, gate_up_out, 2, xn_.as<float>(), n));
       LUMEN_RETURN_IF_ERROR(SwiGlu(dev_, gate_.as<float>(), up_.as<float>(),
                                    static_cast<std::size_t>(n) * c.intermediate_size));
       LUMEN_RETURN_IF_ERROR(Linear(dev_, L.down, gate_.as<float>(), n, h_.as<float>(), true));

@@ -37,6 +37,23 @@ GemvLaunch PlanGemv(std::int64_t rows, std::int64_t cols, WeightFormat format, i
   return g;
 }
 
+GemvSegments PlanGemvSegments(const std::int64_t* rows, int count, std::int64_t cols,
+                              WeightFormat format, int block_cols, int vectors, int groups,
+                              int sm_count) {
+  GemvSegments s;
+  s.count = std::clamp(count, 1, GemvSegments::kMax);
+  std::int64_t total = 0;
+  for (int i = 0; i < s.count; ++i) total += rows[i];
+  s.launch = PlanGemv(total, cols, format, block_cols, vectors, groups, sm_count);
+  int end = 0;
+  for (int i = 0; i < s.count; ++i) {
+    end += static_cast<int>((rows[i] + s.launch.rows_per_block - 1) / s.launch.rows_per_block);
+    s.blocks_end[i] = end;
+  }
+  s.launch.grid_x = end;
+  return s;
+}
+
 GemmLaunch PlanGemm(std::int64_t rows, int token_tiles) {
   GemmLaunch g;
   g.grid_x = static_cast<int>((rows + GemmLaunch::kTileN - 1) / GemmLaunch::kTileN);

@@ -36,6 +36,20 @@ struct GemvLaunch {
 GemvLaunch PlanGemv(std::int64_t rows, std::int64_t cols, WeightFormat format, int block_cols,
                     int vectors, int groups, int sm_count);
 
+// Several matrices that share format, columns and scale-block width, multiplied by the same
+// vectors in one launch (q/k/v; an expert's gate/up): the split is planned for their rows
+// together, and segment i covers blocks [blocks_end[i - 1], blocks_end[i]) of the grid.
+struct GemvSegments {
+  static constexpr int kMax = 3;
+  GemvLaunch launch;
+  int count = 0;
+  int blocks_end[kMax] = {};
+};
+// `count` in 1..kMax.
+GemvSegments PlanGemvSegments(const std::int64_t* rows, int count, std::int64_t cols,
+                              WeightFormat format, int block_cols, int vectors, int groups,
+                              int sm_count);
+
 // Prefill matrix product (plain or grouped by expert): tiles of kTileM token rows × kTileN
 // outputs, kTileK columns per step, 256 threads each computing a 4 × 4 block of outputs.
 struct GemmLaunch {

@@ -169,6 +169,29 @@ TEST(GemvLaunch, FewRowsAreSplitAcrossWarpsToFillTheGpu) {
   }
 }
 
+TEST(GemvLaunch, SegmentsSplitOneGridBetweenMatrices) {
+  // q/k/v of Qwen3-30B-A3B in one launch: 4096 + 512 + 512 rows of 2048 FP8 columns.
+  const std::int64_t rows[] = {4096, 512, 512};
+  const GemvSegments s = PlanGemvSegments(rows, 3, 2048, WeightFormat::kFp8, 128, 1, 1, 132);
+  ASSERT_EQ(s.count, 3);
+  int begin = 0;
+  for (int i = 0; i < 3; ++i) {
+    const int blocks = s.blocks_end[i] - begin;
+    EXPECT_GE(static_cast<std::int64_t>(blocks) * s.launch.rows_per_block, rows[i]) << i;
+    EXPECT_LT(static_cast<std::int64_t>(blocks - 1) * s.launch.rows_per_block, rows[i]) << i;
+    begin = s.blocks_end[i];
+  }
+  EXPECT_EQ(s.launch.grid_x, s.blocks_end[2]);
+  EXPECT_TRUE(s.launch.vectorized);
+  // One segment is the plain launch.
+  const std::int64_t one[] = {768};
+  const GemvSegments single = PlanGemvSegments(one, 1, 2048, WeightFormat::kFp8, 128, 1, 8, 132);
+  const GemvLaunch plain = PlanGemv(768, 2048, WeightFormat::kFp8, 128, 1, 8, 132);
+  EXPECT_EQ(single.launch.grid_x, plain.grid_x);
+  EXPECT_EQ(single.launch.warps_per_row, plain.warps_per_row);
+  EXPECT_EQ(single.launch.grid_y, 8);
+}
+
 TEST(GemmLaunch, CoversRowsAndTokenTiles) {
   const GemmLaunch g = PlanGemm(768, 20);
   EXPECT_EQ(g.grid_x, 12);
