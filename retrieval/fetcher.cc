@@ -516,6 +516,10 @@ void Fetcher::Complete(Transfer* t, int curl_code) {
 std::vector<FetchResult> Fetcher::Poll(int max_wait_ms) {
   auto* multi = static_cast<CURLM*>(multi_);
   const auto until = Clock::now() + std::chrono::milliseconds(std::max(0, max_wait_ms));
+  if (last_poll_return_ != Clock::time_point{}) {
+    const Clock::duration away = Clock::now() - last_poll_return_;
+    for (auto& [raw, t] : active_) t->last_activity += away;
+  }
   while (true) {
     StartEligible();
     int running = 0;
@@ -553,6 +557,7 @@ std::vector<FetchResult> Fetcher::Poll(int max_wait_ms) {
   }
   std::vector<FetchResult> out;
   out.swap(done_);
+  last_poll_return_ = Clock::now();
   return out;
 }
 

@@ -153,6 +153,9 @@ class Fetcher {
   std::map<Transfer*, std::unique_ptr<Transfer>> active_;
   std::map<std::string, HostState> hosts_;
   std::vector<FetchResult> done_;
+  // When the last Poll returned: the time until the next one is the caller's (processing pages,
+  // say), when no transfer can make progress, so it does not count towards idle timeouts.
+  Clock::time_point last_poll_return_{};
 };
 
 }  // namespace lumen::retrieval

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <chrono>
 
 #include "tests/integration/retrieval/fixture_server.h"
@@ -188,6 +190,24 @@ TEST_F(FetcherTest, CancelEndsEverythingAtOnce) {
       {{.url = server_.Url("/hang")}, {.url = server_.Url("/trickle")}},
       [&](FetchResult&& r) { reasons.push_back(r.reason); }, &cancel);
   EXPECT_EQ(reasons, (std::vector<std::string>{"cancelled", "cancelled"}));
+}
+
+// A caller busy between two Polls (a crawler extracting the pages just fetched) leaves started
+// transfers unserviced; that time is not the server's silence and must not end them as stalled.
+TEST_F(FetcherTest, TimeAwayFromPollDoesNotCountAsStalled) {
+  FetcherOptions o = FastOptions();
+  o.total_timeout_ms = 10000;
+  Fetcher f = MakeFetcher(o);
+  for (int i = 0; i < 4; ++i) {
+    f.Add(FetchRequest{.url = server_.Url("/ok"), .tag = static_cast<std::uint64_t>(i)});
+  }
+  std::vector<FetchResult> done = f.Poll(0);  // starts the transfers
+  std::this_thread::sleep_for(std::chrono::milliseconds(3 * o.idle_timeout_ms));
+  for (int rounds = 0; rounds < 100 && f.pending() > 0; ++rounds) {
+    for (FetchResult& r : f.Poll(100)) done.push_back(std::move(r));
+  }
+  ASSERT_EQ(done.size(), 4u);
+  for (const FetchResult& r : done) EXPECT_EQ(r.reason, "ok") << r.status.ToString();
 }
 
 }  // namespace
