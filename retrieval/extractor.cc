@@ -607,7 +607,8 @@ class Extraction {
         }
       }
       if (n.tag == GUMBO_TAG_H1 && meta_.h1.empty()) meta_.h1 = TextOf(g);
-      n.skipped = (parent >= 0 && nodes_[parent].skipped) || IsSkippedTag(n.tag) || Hidden(g);
+      n.skipped = (parent >= 0 && nodes_[parent].skipped) || IsSkippedTag(n.tag) || Hidden(g) ||
+                  (n.tag == GUMBO_TAG_A && IsPermalinkMarker(g));
       if (!n.skipped) Classify(n);
       const GumboVector& c = g->v.element.children;
       for (unsigned i = c.length; i > 0; --i) {
@@ -618,6 +619,14 @@ class Extraction {
       Node& p = nodes_[nodes_[i].parent];
       p.end = std::max(p.end, nodes_[i].end);
     }
+  }
+
+  // A heading's self-link drawn as a symbol (Sphinx's "¶", GitHub's and MkDocs' "#", "§", a
+  // link emoji): not text of the page.
+  static bool IsPermalinkMarker(const GumboNode* g) {
+    if (g->v.element.children.length > 3) return false;
+    const std::string t = TextOf(g);
+    return t == "\u00b6" || t == "#" || t == "\u00a7" || t == "\U0001F517";
   }
 
   static bool Hidden(const GumboNode* g) {

@@ -62,6 +62,25 @@ TEST(ExtractorTest, BlocksCarryKindsHeadingPathsAndOffsets) {
             (std::vector<std::string>{"Rivers of the North", "A changing landscape"}));
 }
 
+TEST(ExtractorTest, HeadingPermalinkSymbolsAreNotText) {
+  const std::string html =
+      "<html><body><main><h1>csv \u2014 CSV File Reading<a class=\"headerlink\" "
+      "href=\"#csv\">\u00b6</a></h1><h2>Examples<a href=\"#ex\">#</a></h2>"
+      "<p>The simplest example of reading a CSV file opens it and loops over the reader, one "
+      "row at a time, printing each row as a list of strings.</p>"
+      "<p>Comments start with a hash sign, described under <a href=\"#x\">the # operator</a> in "
+      "the language reference, and the quoting rules are given in section <a "
+      "href=\"#s\">\u00a7 2</a> of the dialect description that follows below.</p>"
+      "</main></body></html>";
+  Result<ExtractedPage> page = ExtractPage(html, "https://docs.example/library/csv.html");
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  EXPECT_FALSE(Contains(page->text, "\u00b6")) << page->text;
+  EXPECT_EQ(page->headings, (std::vector<std::string>{"csv \u2014 CSV File Reading", "Examples"}));
+  // Links whose text merely contains such a symbol are text.
+  EXPECT_TRUE(Contains(page->text, "the # operator")) << page->text;
+  EXPECT_TRUE(Contains(page->text, "\u00a7 2")) << page->text;
+}
+
 TEST(ExtractorTest, ReadsMetadata) {
   Result<ExtractedPage> page = ExtractPage(Fixture("article.html"), "https://gazette.example/x");
   ASSERT_TRUE(page.ok());
