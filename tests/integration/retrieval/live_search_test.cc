@@ -5,10 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <future>
 
 #include "retrieval/live_search.h"
 #include "tests/integration/retrieval/live_fixtures.h"
+#include "web/http_server.h"
 #include "web/query_service.h"
+#include "web/rate_limiter.h"
+#include "web/search_api.h"
 
 namespace lumen::retrieval {
 namespace {
@@ -372,6 +376,83 @@ TEST_F(LiveQueryTest, DomainsAndRecencyFilterSources) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(provider_.Param("time_range"), "year");
   for (const auto& s : r->result->sources) EXPECT_NE(s.source.url, old.url);
+}
+
+// The JSON API over HTTP: the live report, fetched_at, per-page timings, and the recency/domains
+// options with their bad inputs.
+class LiveApiTest : public LiveQueryTest {
+ protected:
+  void SetUp() override {
+    LiveQueryTest::SetUp();
+    server_ = std::make_unique<web::HttpServer>(web::HttpServerOptions{.port = 0}, log_);
+    web::RegisterSearchApi(*server_, *service_, nullptr, limiter_);
+    ASSERT_TRUE(server_->Bind().ok());
+    runner_ = std::async(std::launch::async, [this] { server_->Run(); });
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    client_->set_read_timeout(20, 0);
+  }
+  void TearDown() override {
+    server_->Stop();
+    runner_.wait();
+  }
+  std::pair<int, nlohmann::json> Post(const nlohmann::json& body) {
+    auto res = client_->Post("/api/v1/search", body.dump(), "application/json");
+    if (!res) return {0, nullptr};
+    return {res->status, nlohmann::json::parse(res->body, nullptr, false)};
+  }
+
+  web::RateLimiter limiter_{0, 1};
+  std::unique_ptr<web::HttpServer> server_;
+  std::future<void> runner_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(LiveApiTest, ResponseCarriesTheLiveReportAndFetchTimes) {
+  auto [status, j] = Post({{"query", "why do sea otters hold hands while they sleep"},
+                           {"recency", "year"},
+                           {"domains", {"-local.test"}}});
+  ASSERT_EQ(status, 200) << j.dump();
+  EXPECT_EQ(j["live"]["provider"], "searxng");
+  EXPECT_EQ(j["live"]["provider_failed"], false);
+  ASSERT_EQ(j["live"]["results"].size(), 3u);
+  EXPECT_EQ(j["live"]["results"][0]["read"], true);
+  EXPECT_EQ(j["live"]["results"][1]["read"], false);  // the slow page
+  ASSERT_EQ(j["timings_ms"]["live_pages"].size(), 3u);
+  EXPECT_EQ(j["timings_ms"]["live_pages"][1]["outcome"], "over_budget");
+  EXPECT_GT(j["timings_ms"]["live_fetch"].get<double>(), 0);
+  ASSERT_FALSE(j["sources"].empty());
+  EXPECT_EQ(j["sources"][0]["url"], site_.Url("/article/otters"));
+  EXPECT_TRUE(j["sources"][0]["fetched_at"].is_number_integer());
+  EXPECT_EQ(provider_.Param("time_range"), "year");
+}
+
+TEST_F(LiveApiTest, BadRecencyAndDomainsAre400sNamingTheProblem) {
+  const std::vector<nlohmann::json> bad = {
+      {{"query", "otters"}, {"recency", "fortnight"}},
+      {{"query", "otters"}, {"recency", 7}},
+      {{"query", "otters"}, {"domains", "local.test"}},
+      {{"query", "otters"}, {"domains", {"local.test", 5}}},
+      {{"query", "otters"}, {"domains", {"a b.test"}}},
+      {{"query", "otters"}, {"domains", {"http://x.test/"}}},
+      {{"query", "otters"}, {"domains", std::vector<std::string>(21, "a.test")}},
+  };
+  for (const nlohmann::json& body : bad) {
+    auto [status, j] = Post(body);
+    EXPECT_EQ(status, 400) << body.dump();
+    EXPECT_EQ(j["error"]["code"], "invalid_request") << body.dump();
+    const std::string m = j["error"]["message"];
+    EXPECT_TRUE(m.find("recency") != std::string::npos || m.find("domains") != std::string::npos)
+        << m;
+  }
+  EXPECT_EQ(provider_.requests(), 0);  // nothing was searched
+  auto res = client_->Get("/api/v1/search?q=otters&recency=decade");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  res = client_->Get("/api/v1/search?q=otters&domains=local.test,-127.0.0.1");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  const auto j = nlohmann::json::parse(res->body);
+  for (const auto& s : j["sources"]) EXPECT_EQ(s["site"], "local.test");
 }
 
 }  // namespace
