@@ -25,7 +25,7 @@ namespace lumen::web {
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0 = any free port
-  int threads = 0;  // 0 = max(4, cores)
+  int threads = 0;  // 0 = max(64, 16 x cores): one per open keep-alive connection
   std::int64_t max_body_bytes = 1 << 20;
   int read_timeout_ms = 10000;
   int write_timeout_ms = 10000;

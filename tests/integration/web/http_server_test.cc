@@ -83,7 +83,17 @@ TEST_F(HttpServerTest, MetricsCountRoutesStatusesAndUnmatchedPaths) {
   ASSERT_TRUE(thrown);
   EXPECT_EQ(thrown->status, 500);
   EXPECT_EQ(thrown->body, R"({"error":{"code":"internal","message":"internal error"}})");
-  const std::string text = server_->metrics().RenderPrometheus();
+  // A request is counted by the server's logger, which runs just after the response has been
+  // written: the client can read the response first (with TCP_NODELAY it usually does).
+  std::string text;
+  for (int i = 0; i < 200; ++i) {
+    text = server_->metrics().RenderPrometheus();
+    if (text.find("lumen_http_requests_in_flight 0\n") != std::string::npos &&
+        text.find(R"(route="/throws",method="GET",code="500"} 1)") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
   EXPECT_NE(text.find(R"(lumen_http_requests_total{route="/healthz",method="GET",code="200"} 2)"),
             std::string::npos)
       << text;
