@@ -42,6 +42,9 @@ int Run(CommandContext& ctx) {
   std::optional<Config> config = ctx.LoadConfig();
   if (!config) return kExitUsage;
   if (config->GetString("search.provider") != "none") {
+    // Checked before anything is created: a bad provider setting leaves nothing on disk.
+    if (auto o = retrieval::SearchProviderOptions::FromConfig(*config); !o.ok())
+      return Fail(kExitUsage, "configuration error: " + o.status().message());
     // Live search stores what it reads: an empty data dir gets its store now.
     auto store = retrieval::Store::Open(Config::ExpandHome(config->GetString("data_dir")));
     if (!store.ok()) return Fail(kExitFailure, store.status().message());

@@ -45,7 +45,7 @@ std::vector<FlagSpec> LiveSearchFlagSpecs() {
            .help = "search the live web through this SearXNG/searx instance (search.url)"},
           {.name = "fetch-allow",
            .value_name = "HOST",
-           .help = "let the fetcher reach this private/loopback host (repeatable)",
+           .help = "let the fetcher reach this private/loopback host",
            .repeatable = true}};
 }
 

@@ -35,6 +35,12 @@ LiveSearchReport LiveSearch::Run(const std::string& question, const SourceFilter
     return report;
   }
   report.notes = std::move(answer->notes);
+  if (answer->hits.empty() && filter.recency() != Recency::kAny) {
+    // SearXNG skips engines without time-range support when a time_range is asked for.
+    report.notes.push_back("the provider was asked for pages of the last " +
+                           std::string(RecencyName(filter.recency())) +
+                           "; engines that cannot filter by time answer nothing then");
+  }
   const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
   for (SearchHit& h : answer->hits)
     if (filter.AllowsUrl(h.url) && filter.AllowsDate(h.published, now))

@@ -44,6 +44,12 @@ Result<SearchStack> SearchStack::Open(const Config& config, Logger& log) {
   SearchStack s;
   const bool live_search = config.GetString("search.provider") != "none";
   if (live_search) {
+    // Checked before anything is created: a bad provider setting leaves nothing on disk.
+    if (Result<retrieval::SearchProviderOptions> o =
+            retrieval::SearchProviderOptions::FromConfig(config);
+        !o.ok()) {
+      return o.status();
+    }
     // Live search stores what it reads: an empty data dir gets its store now.
     Result<std::unique_ptr<retrieval::Store>> store = retrieval::Store::Open(
         Config::ExpandHome(config.GetString("data_dir")), ranking::StoreOptionsFromConfig(config));
