@@ -1,14 +1,18 @@
-// lumen ask: answer a question from the command line. With --retrieval-only it prints the ranked
-// passages (URL, heading, score and each signal's contribution) and the numbered sources an
-// answer would cite; the written answer belongs to the answer pipeline.
+// lumen ask: answer a question from the command line. The answer streams to stdout as it is
+// written (by the configured model backend, else extractively), followed by its numbered
+// sources and the citation check (ALCE citation recall and precision); --json prints all of it
+// as one object instead. With --retrieval-only it prints the ranked passages (URL, heading,
+// score and each signal's contribution) and the numbered sources an answer would cite.
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "apps/commands.h"
 #include "apps/live_search_flags.h"
+#include "llm/answer/answer_writer.h"
 #include "ranking/searcher.h"
 #include "ranking/sources.h"
 #include "retrieval/live_search.h"
+#include "web/search_stack.h"
 
 namespace lumen::cli {
 namespace {
@@ -27,14 +31,112 @@ std::string Snippet(const std::string& text, std::size_t max) {
   return text.substr(0, cut) + "...";
 }
 
+// The answer to `question` from the ranked passages: the configured backend's (or an extractive
+// one), streamed to stdout unless --json, then the sources and the citation check.
+int WriteAnswer(const CommandContext& ctx, const Config& config, const std::string& question,
+                const std::vector<ranking::RankedPassage>& ranked) {
+  Result<std::unique_ptr<answer::ModelBackend>> backend = web::BackendFromConfig(config);
+  if (!backend.ok()) {
+    if (backend.status().code() == StatusCode::kInvalidArgument) {
+      return Fail(kExitUsage, "configuration error: " + backend.status().message());
+    }
+    return Fail(kExitFailure, "cannot load the model: " + backend.status().ToString());
+  }
+  const int max_sources = static_cast<int>(config.GetInt("search.max_sources"));
+  answer::AnswerRequest request;
+  request.question = question;
+  request.deadline = Deadline::AfterMs(config.GetInt("search.deadline_ms"));
+  for (const ranking::Source& chosen : ranking::SelectSources(
+           ranked, static_cast<int>(config.GetInt("ranking.source_token_budget")), max_sources)) {
+    answer::Source s{.n = chosen.number,
+                     .url = chosen.url,
+                     .title = chosen.title,
+                     .heading_path = chosen.heading_path,
+                     .text = chosen.text,
+                     .passage_id = chosen.passage_id};
+    for (const ranking::RankedPassage& p : ranked) {
+      if (p.view.id != chosen.passage_id) continue;
+      s.site = p.view.site;
+      s.published = p.view.published;
+    }
+    request.sources.push_back(std::move(s));
+  }
+  const bool json = ctx.flags.Has("json");
+  if (!json) {
+    request.on_delta = [](std::string_view delta) {
+      std::fwrite(delta.data(), 1, delta.size(), stdout);
+      std::fflush(stdout);
+      return true;
+    };
+  }
+  const answer::AnswerWriter writer(
+      backend->get(),
+      {.max_tokens = static_cast<int>(config.GetInt("answer.max_tokens")),
+       .max_source_chars = static_cast<int>(config.GetInt("search.max_source_chars"))});
+  const answer::Answer a = writer.Write(request);
+  const answer::AnswerCheck& check = a.check;
+
+  if (json) {
+    nlohmann::json out = {{"question", question},
+                          {"answer", a.text},
+                          {"mode", a.mode},
+                          {"backend", a.backend},
+                          {"fallback_reason", a.fallback_reason},
+                          {"sources", nlohmann::json::array()},
+                          {"sentences", nlohmann::json::array()},
+                          {"citation_recall", check.citation_recall},
+                          {"citation_precision", check.citation_precision},
+                          {"citations", check.citations},
+                          {"supported_citations", check.supported_citations},
+                          {"invalid_citations", check.invalid_citations},
+                          {"related", a.related},
+                          {"time_to_first_token_ms", a.time_to_first_token_ms},
+                          {"total_ms", a.total_ms}};
+    for (const answer::Source& s : request.sources) {
+      out["sources"].push_back({{"n", s.n},
+                                {"url", s.url},
+                                {"title", s.title},
+                                {"heading", s.heading_path},
+                                {"passage_id", s.passage_id}});
+    }
+    for (const answer::SentenceCheck& sc : check.sentences) {
+      nlohmann::json cited = nlohmann::json::array();
+      for (const answer::CitationCheck& c : sc.citations) {
+        cited.push_back({{"n", c.n}, {"supported", c.supported}, {"score", c.score}});
+      }
+      out["sentences"].push_back({{"text", sc.text},
+                                  {"supported", sc.supported},
+                                  {"citations", cited},
+                                  {"invalid", sc.invalid}});
+    }
+    std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    return kExitOk;
+  }
+  std::printf("\n\n");
+  if (!request.sources.empty()) std::printf("Sources:\n");
+  for (const answer::Source& s : request.sources) {
+    std::printf("[%d] %s\n    %s\n", s.n, s.title.empty() ? "(untitled)" : s.title.c_str(),
+                s.url.c_str());
+  }
+  std::printf("\nmode: %s%s%s\n", a.mode.c_str(), a.backend.empty() ? "" : ", backend ",
+              a.backend.c_str());
+  if (!a.fallback_reason.empty()) {
+    std::printf("fallback: %s\n", a.fallback_reason.c_str());
+  }
+  std::printf(
+      "citation recall %.2f, citation precision %.2f (%d of %d citations supported, %d "
+      "invalid)\n",
+      check.citation_recall, check.citation_precision, check.supported_citations, check.citations,
+      check.invalid_citations);
+  std::printf("time to first token %.1f ms, total %.1f ms\n", a.time_to_first_token_ms, a.total_ms);
+  for (const std::string& r : a.related) std::printf("related: %s\n", r.c_str());
+  return kExitOk;
+}
+
 int Run(CommandContext& ctx) {
   const auto& args = ctx.flags.positionals();
   if (args.size() != 1)
     return Fail(kExitUsage, "ask needs exactly one question in quotes: lumen ask \"QUESTION\"");
-  if (!ctx.flags.Has("retrieval-only"))
-    return Fail(kExitUsage,
-                "answers are not available yet (the answer pipeline has not landed); use "
-                "--retrieval-only to see the passages an answer would be built from");
   Result<long long> k = ctx.flags.GetInt("k", 10);
   if (!k.ok()) return Fail(kExitUsage, k.status().message());
   if (*k < 1 || *k > 1000) return Fail(kExitUsage, "--k must be between 1 and 1000");
@@ -68,6 +170,7 @@ int Run(CommandContext& ctx) {
   }
   auto ranked = (*searcher)->retriever->Search(question, static_cast<int>(*k));
   if (!ranked.ok()) return Fail(kExitFailure, ranked.status().message());
+  if (!ctx.flags.Has("retrieval-only")) return WriteAnswer(ctx, *config, question, *ranked);
   const auto sources = ranking::SelectSources(
       *ranked, static_cast<int>(config->GetInt("ranking.source_token_budget")));
 
@@ -129,12 +232,17 @@ Command AskCommand() {
             .summary = "Answer a question from the command line, with citations",
             .arguments = "\"QUESTION\"",
             .details =
-                "Only --retrieval-only is available in this build: it prints the ranked "
-                "passages with URL, heading, score and each signal (bm25, dense, feedback, "
-                "rerank features), then the numbered sources an answer would cite.",
-            .flags = {{.name = "retrieval-only", .value_name = "", .help = "print ranked passages"},
+                "Prints the answer as it is written (answer.backend: a local or remote "
+                "model, else an extractive answer), then its numbered sources, the mode, "
+                "citation recall and precision, and the time to the first token. "
+                "--retrieval-only prints the ranked passages with URL, heading, score and each "
+                "signal (bm25, dense, feedback, rerank features), then the numbered sources an "
+                "answer would cite.",
+            .flags = {{.name = "retrieval-only",
+                       .value_name = "",
+                       .help = "print ranked passages, not an answer"},
                       {.name = "json", .value_name = "", .help = "print JSON"},
-                      {.name = "k", .value_name = "N", .help = "passages to show (default 10)"}},
+                      {.name = "k", .value_name = "N", .help = "passages to rank (default 10)"}},
             .run = Run};
   for (FlagSpec& f : LiveSearchFlagSpecs()) c.flags.push_back(std::move(f));
   return c;
