@@ -2,7 +2,8 @@
 // a real `lumen serve`:
 //   1. the search page's sponsored slot is billed only once it is scrolled into view (not when
 //      served), and only once;
-//   2. an advertiser signs in to /ads/, sees numbers equal to `lumen ads report` (the ledger's),
+//   2. a follow-up question streams into the answer page (search.js over SSE);
+//   3. an advertiser signs in to /ads/, sees numbers equal to `lumen ads report` (the ledger's),
 //      opens the campaign's chart, and a POST without the CSRF token is refused with 403.
 // Screenshots go to $LUMEN_ARTIFACTS.
 // Usage: LUMEN_BIN=<lumen> LUMEN_DATA_DIR=<dir> node ads.e2e.js BASE_URL EMAIL PASSWORD CAMPAIGN_ID
@@ -78,6 +79,42 @@ async function sponsoredSlotIsBilledOnlyWhenSeen() {
     check(beacons.length === 1, 'one beacon per page view, got ' + beacons.length);
     check(billable() === before + 1, 'billed once');
   }, { width: 900, height: 200, userAgent: DESKTOP });
+}
+
+// From an answer page, a follow-up question streams in place (no page load): the URL follows,
+// sources, the cited answer and the labelled sponsored slot arrive from the SSE stream, and the
+// streamed slot's beacon bills it once it is visible.
+async function followUpStreamsInPlace() {
+  const before = billable();
+  await withBrowser(async (page) => {
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(base + 'search?q=json');
+    await page.evaluate(() => { window.__samePage = 1; });
+    const question = 'how do I read a csv file';
+    await page.fill('#followup', question);
+    await page.press('#followup', 'Enter');
+    await page.waitForFunction((q) => document.querySelector('h1.question').textContent === q,
+                               question);
+    await page.waitForSelector('.answer .answer-text a.cite');
+    await page.waitForURL(/\/search\?q=how%20do%20I%20read%20a%20csv%20file&thread_id=/);
+    check(await page.evaluate(() => window.__samePage === 1), 'answered without loading a page');
+    check(await page.locator('section.sources li.source').count() >= 1, 'streamed source cards');
+    const cite = page.locator('.answer a.cite').first();
+    check(/^#source-\d+$/.test(await cite.getAttribute('href')), 'citations link to sources');
+    check((await cite.getAttribute('title')).length > 10, 'citations carry the snippet');
+    const slot = page.locator('aside.sponsored');
+    check(await slot.count() === 1, 'one streamed sponsored slot');
+    check((await slot.locator('.sponsored-label').textContent()) === 'Sponsored', 'labelled');
+    check(await page.evaluate(() => {
+      const s = document.querySelector('aside.sponsored');
+      const src = document.querySelector('section.sources');
+      return !src.contains(s) && (s.compareDocumentPosition(src) & Node.DOCUMENT_POSITION_FOLLOWING);
+    }), 'the slot is outside and before the sources');
+    await waitFor(() => billable() === before + 1, 'the streamed slot billed once visible');
+    await page.screenshot({ path: artifact('search-streamed-followup.png'), fullPage: true });
+    check(errors.length === 0, 'no page errors: ' + errors.join('; '));
+  }, { userAgent: DESKTOP });
 }
 
 async function dashboardShowsTheLedgersNumbers() {
@@ -156,6 +193,7 @@ async function dashboardShowsTheLedgersNumbers() {
 
 async function main() {
   await sponsoredSlotIsBilledOnlyWhenSeen();
+  await followUpStreamsInPlace();
   await dashboardShowsTheLedgersNumbers();
   console.log('e2e ads: ok');
 }
