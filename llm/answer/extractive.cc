@@ -39,8 +39,40 @@ int CountWords(std::string_view s) {
   return n;
 }
 
-// Sentences that are mostly symbols are code or tables, not prose.
+// A word of program text: a call or subscript ("csv.reader(f)", "row[0]"), an assignment or
+// comparison operator, a dotted name ("csv.Error"), a block opener ("try:", "f:"), a prompt.
+bool IsCodeToken(std::string_view w) {
+  if (w == "=" || w == "==" || w == "+=" || w == "->" || w == ">>>" || w == "...") return true;
+  if (w.find('(') != std::string_view::npos || w.find('[') != std::string_view::npos ||
+      w.find('=') != std::string_view::npos) {
+    return true;
+  }
+  const std::size_t dot = w.find('.');
+  if (dot != std::string_view::npos && dot > 0 && dot + 1 < w.size() &&
+      std::isalpha(static_cast<unsigned char>(w[dot - 1])) &&
+      std::isalpha(static_cast<unsigned char>(w[dot + 1]))) {
+    return true;
+  }
+  return w.size() > 1 && w.back() == ':' &&
+         std::isalnum(static_cast<unsigned char>(w[w.size() - 2]));
+}
+
+// Sentences that are mostly symbols are code or tables, not prose; so are sentences in which
+// many words are program text (a flattened code sample: "import csv with open(f) as f: ...").
 bool LooksLikeProse(std::string_view s) {
+  int words = 0, code = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    while (i < s.size() && s[i] == ' ') ++i;
+    std::size_t j = i;
+    while (j < s.size() && s[j] != ' ') ++j;
+    if (j > i) {
+      ++words;
+      if (IsCodeToken(s.substr(i, j - i))) ++code;
+    }
+    i = j;
+  }
+  // A colon or period ending the sentence is punctuation, not a block opener.
+  if (words > 0 && code * 4 > words) return false;
   int letters = 0, symbols = 0;
   for (char c : s) {
     const unsigned char u = static_cast<unsigned char>(c);

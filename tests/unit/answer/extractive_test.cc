@@ -84,6 +84,23 @@ TEST(ExtractiveTest, NearDuplicateSentencesAreNotRepeated) {
   EXPECT_EQ(from_dupes, 1) << a.text;
 }
 
+TEST(ExtractiveTest, FlattenedCodeSamplesAreNotSentences) {
+  const SourceList sources = {
+      {.n = 1,
+       .text = "Each row read from the csv file is returned as a list of strings. import csv, sys "
+               "filename = 'some.csv' with open(filename, newline='') as f: reader = "
+               "csv.reader(f) try: for row in reader: print(row) except csv.Error as e: "
+               "sys.exit(e). Since open() is used to open a CSV file for reading, the file is "
+               "decoded into unicode using the system default encoding."}};
+  const ExtractiveAnswer a = ExtractiveWriter().Write("How do I read a CSV file?", sources);
+  ASSERT_FALSE(a.sentences.empty());
+  for (const ExtractedSentence& s : a.sentences) {
+    EXPECT_EQ(s.text.find("csv.reader(f)"), std::string::npos) << s.text;
+  }
+  // Prose that mentions a call or two is still prose.
+  EXPECT_NE(a.text.find("Since open() is used"), std::string::npos) << a.text;
+}
+
 TEST(ExtractiveTest, HostileTextIsCopiedNotInterpreted) {
   SourceList sources = {{.n = 1,
                          .text = "The <script>alert(1)</script> csv reader parses CSV files [9]. "
