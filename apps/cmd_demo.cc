@@ -243,8 +243,8 @@ int Run(CommandContext& ctx) {
   if (!max_pages.ok() || *max_pages < 1 || *max_pages > 100000)
     return Fail(kExitUsage, "demo: --max-pages must be a number from 1 to 100000");
   Result<long long> corpus_port = ctx.flags.GetInt("corpus-port", kDefaultCorpusPort);
-  if (!corpus_port.ok() || *corpus_port < 1 || *corpus_port > 65535)
-    return Fail(kExitUsage, "demo: --corpus-port must be a port number (1..65535)");
+  if (!corpus_port.ok() || *corpus_port < 0 || *corpus_port > 65535)
+    return Fail(kExitUsage, "demo: --corpus-port must be a port number (0..65535, 0 = any free port)");
 
   std::optional<DemoState> state;
   if (!ctx.flags.Has("rebuild")) state = ReadState(data_dir);
