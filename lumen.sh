@@ -2,13 +2,16 @@
 # Lumen's front door: sets up, builds and runs. Everything it needs it installs itself
 # (scripts/setup), so on a fresh Debian 12 machine these work as they are:
 #
-#   ./lumen.sh run      install dependencies, build, and start `lumen serve` on 127.0.0.1:8080
+#   ./lumen.sh run      install dependencies, build, and start the demo (`lumen demo`): the Python
+#                       documentation crawled, indexed and answered on http://127.0.0.1:8080
 #   ./lumen.sh test     install dependencies, build, check formatting, run every test
 #                       (then the unit tests again under AddressSanitizer + UBSan)
+#   ./lumen.sh serve    install dependencies, build, and start `lumen serve` over your own data
 #   ./lumen.sh build    install dependencies and build (build/lumen)
 #   ./lumen.sh format   reformat the sources with clang-format-14
 #
-# Extra arguments after `run` go to `lumen serve` (e.g. ./lumen.sh run --port 9090).
+# Extra arguments after `run` go to `lumen demo`, after `serve` to `lumen serve`
+# (e.g. ./lumen.sh run --port 9090).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -94,7 +97,13 @@ run_fuzzers() {
 }
 
 case "${1:-}" in
-  run)
+  run|demo)
+    shift
+    build
+    say "starting lumen demo (Ctrl-C stops it; a second run reuses its data)"
+    exec "$BUILD_DIR/lumen" demo "$@"
+    ;;
+  serve)
     shift
     build
     say "starting lumen serve (Ctrl-C stops it)"
@@ -104,7 +113,7 @@ case "${1:-}" in
   build) build ;;
   format) sources | xargs -r clang-format-14 -i ;;
   *)
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac
