@@ -7,7 +7,9 @@
 namespace lumen::ads {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// Version 1: catalog, budgets, impressions, ledger, roll-ups. Version 2 adds the dashboard's
+// accounts and sessions (kSchemaV2); opening a version-1 file migrates it forward in place.
+constexpr int kSchemaVersion = 2;
 constexpr std::int64_t kTotalsDay = -1;  // the spend row holding a campaign's totals
 
 constexpr const char* kSchema = R"sql(
@@ -63,6 +65,17 @@ CREATE TRIGGER IF NOT EXISTS postings_append_only_u BEFORE UPDATE ON postings
   BEGIN SELECT RAISE(ABORT, 'the ad ledger is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS postings_append_only_d BEFORE DELETE ON postings
   BEGIN SELECT RAISE(ABORT, 'the ad ledger is append-only'); END;
+)sql";
+
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE IF NOT EXISTS accounts(
+  id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
+  advertiser_id INTEGER NOT NULL, password_hash TEXT NOT NULL, created_us INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions(
+  token_hash TEXT PRIMARY KEY, account_id INTEGER NOT NULL REFERENCES accounts(id),
+  csrf_token TEXT NOT NULL, created_us INTEGER NOT NULL, expires_us INTEGER NOT NULL)
+  WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions(expires_us);
 )sql";
 
 // A prepared statement, reset after each use.
@@ -243,7 +256,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
                         ")");
     }
     const std::int64_t version = v.Int(0);
-    if (version != 0 && version != kSchemaVersion) {
+    if (version < 0 || version > kSchemaVersion) {
       return Corruption(path + ": ad database schema version " + std::to_string(version) +
                         " is newer than this build understands (" + std::to_string(kSchemaVersion) +
                         ")");
@@ -251,7 +264,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
   }
   LUMEN_RETURN_IF_ERROR(impl->Exec("BEGIN IMMEDIATE"));
   Status st = impl->Exec(kSchema);
-  if (st.ok()) st = impl->Exec("PRAGMA user_version=1");
+  if (st.ok()) st = impl->Exec(kSchemaV2);
+  if (st.ok()) st = impl->Exec("PRAGMA user_version=2");
   if (st.ok()) st = impl->Exec("COMMIT");
   if (!st.ok()) {
     (void)impl->Exec("ROLLBACK");
@@ -703,6 +717,148 @@ Result<std::map<std::string, Nanos>> SqliteStore::ListBalances() {
   while ((rc = s->Step()) == SQLITE_ROW) out[s->Text(0)] = s->Int(1);
   if (rc != SQLITE_DONE) return impl_->Error("list balances");
   return out;
+}
+
+// ---- catalog edits ---------------------------------------------------------------------------
+
+Status SqliteStore::UpdateCampaign(const Campaign& c) {
+  LUMEN_ASSIGN_OR_RETURN(Stmt * s, impl_->Get("UPDATE campaigns SET name = ?, end_us = ?, "
+                                              "pacing = ?, targeting = ? WHERE id = ?"));
+  s->Bind(1, c.name).Bind(2, c.end_us).Bind(3, Name(c.pacing));
+  s->Bind(4, TargetingToJson(c.targeting)).Bind(5, c.id);
+  LUMEN_RETURN_IF_ERROR(impl_->Done(*s, "update campaign"));
+  LUMEN_RETURN_IF_ERROR(impl_->ChangedOne("campaign", c.id));
+  return impl_->BumpCatalog();
+}
+
+Status SqliteStore::UpdateCreative(const Creative& c) {
+  LUMEN_ASSIGN_OR_RETURN(Stmt * s,
+                         impl_->Get("UPDATE creatives SET title = ?, body = ?, display_url = ?, "
+                                    "landing_url = ?, status = ?, review = ? WHERE id = ?"));
+  s->Bind(1, c.title).Bind(2, c.body).Bind(3, c.display_url).Bind(4, c.landing_url);
+  s->Bind(5, Name(c.status)).Bind(6, Name(c.review)).Bind(7, c.id);
+  LUMEN_RETURN_IF_ERROR(impl_->Done(*s, "update creative"));
+  LUMEN_RETURN_IF_ERROR(impl_->ChangedOne("creative", c.id));
+  return impl_->BumpCatalog();
+}
+
+// ---- dashboard accounts and sessions ---------------------------------------------------------
+
+namespace {
+
+constexpr const char* kAccountColumns =
+    "SELECT id, email, role, advertiser_id, password_hash, created_us FROM accounts ";
+
+Result<Account> ReadAccount(const Stmt& s) {
+  Account a;
+  a.id = s.Int(0);
+  a.email = s.Text(1);
+  LUMEN_ASSIGN_OR_RETURN(a.role, ParseAccountRole(s.Text(2)));
+  a.advertiser_id = s.Int(3);
+  a.password_hash = s.Text(4);
+  a.created_us = s.Int(5);
+  return a;
+}
+
+}  // namespace
+
+Result<std::int64_t> SqliteStore::InsertAccount(const Account& a) {
+  LUMEN_ASSIGN_OR_RETURN(Stmt * s, impl_->Get("INSERT INTO accounts(email, role, advertiser_id, "
+                                              "password_hash, created_us) VALUES(?,?,?,?,?)"));
+  s->Bind(1, a.email).Bind(2, Name(a.role)).Bind(3, a.advertiser_id);
+  s->Bind(4, a.password_hash).Bind(5, a.created_us);
+  if (Status st = impl_->Done(*s, "insert account"); !st.ok()) {
+    if (st.code() == StatusCode::kAlreadyExists) {
+      return AlreadyExists("an account with the e-mail " + a.email + " already exists");
+    }
+    return st;
+  }
+  return sqlite3_last_insert_rowid(impl_->db);
+}
+
+Result<std::optional<Account>> SqliteStore::FindAccount(std::string_view email) {
+  static const std::string sql = std::string(kAccountColumns) + "WHERE email = ?";
+  LUMEN_ASSIGN_OR_RETURN(Stmt * s, impl_->Get(sql.c_str()));
+  Using u(*s);
+  s->Bind(1, email);
+  const int rc = s->Step();
+  if (rc == SQLITE_DONE) return std::optional<Account>();
+  if (rc != SQLITE_ROW) return impl_->Error("find account");
+  LUMEN_ASSIGN_OR_RETURN(Account a, ReadAccount(*s));
+  return std::optional<Account>(std::move(a));
+}
+
+Result<std::optional<Account>> SqliteStore::GetAccount(std::int64_t id) {
+  static const std::string sql = std::string(kAccountColumns) + "WHERE id = ?";
+  LUMEN_ASSIGN_OR_RETURN(Stmt * s, impl_->Get(sql.c_str()));
+  Using u(*s);
+  s->Bind(1, id);
+  const int rc = s->Step();
+  if (rc == SQLITE_DONE) return std::optional<Account>();
+  if (rc != SQLITE_ROW) return impl_->Error("get account");
+  LUMEN_ASSIGN_OR_RETURN(Account a, ReadAccount(*s));
+  return std::optional<Account>(std::move(a));
+}
+
+Result<std::vector<Account>> SqliteStore::ListAccounts() {
+  static const std::string sql = std::string(kAccountColumns) + "ORDER BY id";
+  LUMEN_ASSIGN_OR_RETURN(Stmt * s, impl_->Get(sql.c_str()));
+  Using u(*s);
+  std::vector<Account> out;
+  int rc;
+  while ((rc = s->Step()) == SQLITE_ROW) {
+    LUMEN_ASSIGN_OR_RETURN(Account a, ReadAccount(*s));
+    out.push_back(std::move(a));
+  }
+  if (rc != SQLITE_DONE) return impl_->Error("list accounts");
+  return out;
+}
+
+Status SqliteStore::SetAccountPassword(std::int64_t id, const std::string& password_hash) {
+  LUMEN_ASSIGN_OR_RETURN(Stmt * s,
+                         impl_->Get("UPDATE accounts SET password_hash = ? WHERE id = ?"));
+  s->Bind(1, password_hash).Bind(2, id);
+  LUMEN_RETURN_IF_ERROR(impl_->Done(*s, "set password"));
+  return impl_->ChangedOne("account", id);
+}
+
+Status SqliteStore::InsertSession(const SessionRecord& r) {
+  LUMEN_ASSIGN_OR_RETURN(Stmt * s, impl_->Get("INSERT INTO sessions(token_hash, account_id, "
+                                              "csrf_token, created_us, expires_us) "
+                                              "VALUES(?,?,?,?,?)"));
+  s->Bind(1, r.token_hash).Bind(2, r.account_id).Bind(3, r.csrf_token);
+  s->Bind(4, r.created_us).Bind(5, r.expires_us);
+  return impl_->Done(*s, "insert session");
+}
+
+Result<std::optional<SessionRecord>> SqliteStore::GetSession(const std::string& token_hash) {
+  LUMEN_ASSIGN_OR_RETURN(Stmt * s, impl_->Get("SELECT token_hash, account_id, csrf_token, "
+                                              "created_us, expires_us FROM sessions "
+                                              "WHERE token_hash = ?"));
+  Using u(*s);
+  s->Bind(1, token_hash);
+  const int rc = s->Step();
+  if (rc == SQLITE_DONE) return std::optional<SessionRecord>();
+  if (rc != SQLITE_ROW) return impl_->Error("get session");
+  SessionRecord r;
+  r.token_hash = s->Text(0);
+  r.account_id = s->Int(1);
+  r.csrf_token = s->Text(2);
+  r.created_us = s->Int(3);
+  r.expires_us = s->Int(4);
+  return std::optional<SessionRecord>(std::move(r));
+}
+
+Status SqliteStore::DeleteSession(const std::string& token_hash) {
+  LUMEN_ASSIGN_OR_RETURN(Stmt * s, impl_->Get("DELETE FROM sessions WHERE token_hash = ?"));
+  s->Bind(1, token_hash);
+  return impl_->Done(*s, "delete session");
+}
+
+Status SqliteStore::DeleteExpiredSessions(std::int64_t now_us) {
+  LUMEN_ASSIGN_OR_RETURN(Stmt * s, impl_->Get("DELETE FROM sessions WHERE expires_us < ?"));
+  s->Bind(1, now_us);
+  return impl_->Done(*s, "delete expired sessions");
 }
 
 }  // namespace lumen::ads

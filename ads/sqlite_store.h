@@ -41,6 +41,8 @@ class SqliteStore final : public AdStore {
   Status SetAdvertiserStatus(std::int64_t id, AdvertiserStatus s) override;
   Status SetCampaignStatus(std::int64_t id, CampaignStatus s) override;
   Status SetCreativeStatus(std::int64_t id, CreativeStatus s, ReviewState r) override;
+  Status UpdateCampaign(const Campaign& c) override;
+  Status UpdateCreative(const Creative& c) override;
   Result<std::vector<Advertiser>> ListAdvertisers() override;
   Result<std::vector<Campaign>> ListCampaigns() override;
   Result<std::vector<Creative>> ListCreatives() override;
@@ -70,6 +72,16 @@ class SqliteStore final : public AdStore {
   Result<std::vector<RollupRow>> ListRollups() override;
   Status AddBalance(const std::string& account, Nanos delta) override;
   Result<std::map<std::string, Nanos>> ListBalances() override;
+
+  Result<std::int64_t> InsertAccount(const Account& a) override;
+  Result<std::optional<Account>> FindAccount(std::string_view email) override;
+  Result<std::optional<Account>> GetAccount(std::int64_t id) override;
+  Result<std::vector<Account>> ListAccounts() override;
+  Status SetAccountPassword(std::int64_t id, const std::string& password_hash) override;
+  Status InsertSession(const SessionRecord& s) override;
+  Result<std::optional<SessionRecord>> GetSession(const std::string& token_hash) override;
+  Status DeleteSession(const std::string& token_hash) override;
+  Status DeleteExpiredSessions(std::int64_t now_us) override;
 
   struct Impl;
 

@@ -17,8 +17,10 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "ads/account.h"
 #include "ads/impression_token.h"
 #include "ads/ledger.h"
 #include "ads/model.h"
@@ -87,6 +89,11 @@ class AdStore {
   virtual Status SetAdvertiserStatus(std::int64_t id, AdvertiserStatus s) = 0;
   virtual Status SetCampaignStatus(std::int64_t id, CampaignStatus s) = 0;
   virtual Status SetCreativeStatus(std::int64_t id, CreativeStatus s, ReviewState r) = 0;
+  // Edits what may change after creation: a campaign's name, end, pacing and targeting (its
+  // bid and budgets are fixed, see ads/catalog.h); a creative's texts and URLs (its status and
+  // review are set by the caller). NotFound when the id does not exist.
+  virtual Status UpdateCampaign(const Campaign& c) = 0;
+  virtual Status UpdateCreative(const Creative& c) = 0;
   virtual Result<std::vector<Advertiser>> ListAdvertisers() = 0;
   virtual Result<std::vector<Campaign>> ListCampaigns() = 0;
   virtual Result<std::vector<Creative>> ListCreatives() = 0;
@@ -128,6 +135,19 @@ class AdStore {
   virtual Result<std::vector<RollupRow>> ListRollups() = 0;
   virtual Status AddBalance(const std::string& account, Nanos delta) = 0;
   virtual Result<std::map<std::string, Nanos>> ListBalances() = 0;
+
+  // ---- dashboard accounts and sessions (see ads/account.h); they do not touch the catalog
+  // version. InsertAccount: AlreadyExists when the e-mail is taken.
+  virtual Result<std::int64_t> InsertAccount(const Account& a) = 0;
+  virtual Result<std::optional<Account>> FindAccount(std::string_view email) = 0;
+  virtual Result<std::optional<Account>> GetAccount(std::int64_t id) = 0;
+  virtual Result<std::vector<Account>> ListAccounts() = 0;
+  virtual Status SetAccountPassword(std::int64_t id, const std::string& password_hash) = 0;
+  virtual Status InsertSession(const SessionRecord& s) = 0;
+  virtual Result<std::optional<SessionRecord>> GetSession(const std::string& token_hash) = 0;
+  virtual Status DeleteSession(const std::string& token_hash) = 0;
+  // Removes sessions that expired before `now_us`.
+  virtual Status DeleteExpiredSessions(std::int64_t now_us) = 0;
 };
 
 }  // namespace lumen::ads

@@ -3,14 +3,17 @@
 //   lumen ads advertiser create|list|pause|resume
 //   lumen ads campaign   create|list|pause|resume|end
 //   lumen ads creative   create|list|pause|resume|approve|reject
+//   lumen ads account    create|list|password   (dashboard sign-in; password read from stdin)
 //   lumen ads report | verify | adjust
 //
 // Thin: parses flags, calls ads::AdCatalog / BuildReport / VerifyLedger on <data_dir>/ads.db.
 #include <charconv>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 
+#include "ads/account.h"
 #include "ads/catalog.h"
 #include "ads/ledger_verify.h"
 #include "ads/options.h"
@@ -284,6 +287,73 @@ int CreativeSet(CommandContext& ctx) {
   return kExitOk;
 }
 
+// ---- dashboard accounts ----------------------------------------------------------------------
+
+// The password: the first line of standard input (a terminal, a pipe or a file), without its
+// line ending. Never a flag, so it does not end up in shell history or `ps`.
+Result<std::string> PasswordFromStdin() {
+  std::string line;
+  if (!std::getline(std::cin, line)) {
+    return InvalidArgument("no password on standard input (type it, or pipe it in)");
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+int AccountCreate(CommandContext& ctx) {
+  const bool op = ctx.flags.Has("operator");
+  Result<std::int64_t> adv = IdFlag(ctx, "advertiser", !op);
+  if (!adv.ok()) return Fail(kExitUsage, "ads account create: " + adv.status().message());
+  if (op && *adv != 0) {
+    return Fail(kExitUsage, "ads account create: give --advertiser or --operator, not both");
+  }
+  if (!ctx.flags.Has("email")) return Fail(kExitUsage, "ads account create: --email is required");
+  Result<std::string> email = NormalizeEmail(ctx.flags.Get("email"));
+  if (!email.ok()) return Fail(kExitUsage, "ads account create: " + email.status().message());
+  Opened o = OpenStore(ctx);
+  if (!o.store) return o.exit_code;
+  Result<std::string> password = PasswordFromStdin();
+  if (!password.ok()) return Fail(kExitUsage, "ads account create: " + password.status().message());
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  Result<std::int64_t> id = AccountBook(*o.store).Create(
+      *email, op ? AccountRole::kOperator : AccountRole::kAdvertiser, *adv, *password, now);
+  if (!id.ok()) return Report(id.status());
+  std::cout << (op ? "operator" : "advertiser") << " account " << *id << " created for " << *email
+            << "\n";
+  return kExitOk;
+}
+
+int AccountList(CommandContext& ctx) {
+  Opened o = OpenStore(ctx);
+  if (!o.store) return o.exit_code;
+  Result<std::vector<Account>> all = o.store->ListAccounts();
+  if (!all.ok()) return Report(all.status());
+  std::vector<std::vector<std::string>> rows = {{"id", "email", "role", "advertiser", "created"}};
+  for (const Account& a : *all) {
+    rows.push_back({std::to_string(a.id), a.email, std::string(Name(a.role)),
+                    a.advertiser_id ? std::to_string(a.advertiser_id) : "-", Day(a.created_us)});
+  }
+  std::cout << Table(rows);
+  return kExitOk;
+}
+
+int AccountPassword(CommandContext& ctx) {
+  if (!ctx.flags.Has("email")) return Fail(kExitUsage, "ads account password: --email is required");
+  Opened o = OpenStore(ctx);
+  if (!o.store) return o.exit_code;
+  Result<std::string> password = PasswordFromStdin();
+  if (!password.ok()) {
+    return Fail(kExitUsage, "ads account password: " + password.status().message());
+  }
+  if (Status st = AccountBook(*o.store).SetPassword(ctx.flags.Get("email"), *password); !st.ok()) {
+    return Report(st);
+  }
+  std::cout << "password changed\n";
+  return kExitOk;
+}
+
 // ---- report, verify, adjust ------------------------------------------------------------------
 
 int ReportCommand(CommandContext& ctx) {
@@ -440,6 +510,21 @@ std::vector<Subcommand> CreativeSubs() {
       {.name = "reject", .summary = "Reject a creative", .arguments = "ID", .run = CreativeSet<3>}};
 }
 
+std::vector<Subcommand> AccountSubs() {
+  return {{.name = "create",
+           .summary = "Create a dashboard account; reads its password (10+ characters) from "
+                      "the first line of stdin",
+           .flags = {{"email", "ADDRESS", "the account's e-mail (its sign-in name)"},
+                     {"advertiser", "ID", "the advertiser it acts for"},
+                     {"operator", "", "an operator account (sees every advertiser)"}},
+           .run = AccountCreate},
+          {.name = "list", .summary = "List dashboard accounts", .run = AccountList},
+          {.name = "password",
+           .summary = "Set an account's password from the first line of stdin",
+           .flags = {{"email", "ADDRESS", "the account's e-mail"}},
+           .run = AccountPassword}};
+}
+
 int Run(CommandContext& ctx) {
   struct Group {
     const char* name;
@@ -449,7 +534,8 @@ int Run(CommandContext& ctx) {
   static const Group kGroups[] = {
       {"advertiser", "Advertisers: create, list, pause, resume", AdvertiserSubs},
       {"campaign", "Campaigns: create, list, pause, resume, end", CampaignSubs},
-      {"creative", "Creatives: create, list, pause, resume, approve, reject", CreativeSubs}};
+      {"creative", "Creatives: create, list, pause, resume, approve, reject", CreativeSubs},
+      {"account", "Dashboard accounts: create, list, password", AccountSubs}};
   if (!ctx.raw_args.empty()) {
     for (const Group& g : kGroups) {
       if (ctx.raw_args[0] != g.name) continue;

@@ -19,6 +19,7 @@
 #include "apps/commands.h"
 #include "apps/live_search_flags.h"
 #include "web/chat_completions.h"
+#include "web/dashboard.h"
 #include "web/http_server.h"
 #include "web/query_service.h"
 #include "web/rate_limiter.h"
@@ -106,6 +107,14 @@ int ServeUntilStopped(const Config& config, std::string_view ready_message) {
                             stack->ads.get(), log, stack->live.get(),
                             stack->searcher ? stack->searcher->store.get() : nullptr);
   web::RateLimiter limiter(rate, burst);
+  // The advertiser dashboard (/ads/); declared before the server, which must not outlive it.
+  Result<std::unique_ptr<web::Dashboard>> dashboard = web::OpenDashboard(config, log);
+  if (!dashboard.ok()) {
+    const bool usage = dashboard.status().code() == StatusCode::kInvalidArgument;
+    return Fail(usage ? kExitUsage : kExitFailure,
+                (usage ? "configuration error: " : "advertiser dashboard: ") +
+                    dashboard.status().message());
+  }
 
   web::HttpServer server(*options, log);
   server.AddOperationalRoutes();
@@ -113,6 +122,7 @@ int ServeUntilStopped(const Config& config, std::string_view ready_message) {
   web::RegisterSearchPage(server, &service);
   web::RegisterSearchApi(server, service, stack->ads.get(), limiter);
   web::RegisterChatCompletions(server, service, limiter);
+  if (*dashboard) (*dashboard)->Register(server);
   if (Status s = server.Bind(); !s.ok()) return Fail(kExitFailure, s.message());
 
   std::cout << "lumen: listening on " << server.url() << std::endl;
