@@ -9,11 +9,13 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <limits>
 #include <stdexcept>
 #include <thread>
 
 #include "llm/answer/answer_writer.h"
 #include "llm/answer/citations.h"
+#include "llm/generator.h"
 #include "llm/tiny_model.h"
 
 namespace lumen::answer {
@@ -319,6 +321,31 @@ TEST_F(LocalBackendTest, AnswerWriterUsesTheLocalModelAndFallsBackWhenItRunsOutO
   EXPECT_EQ(late.mode, "extractive");
   EXPECT_EQ(late.fallback_reason.rfind("deadline_exceeded: ", 0), 0u) << late.fallback_reason;
   EXPECT_FALSE(late.sentences.empty());
+}
+
+TEST_F(LocalBackendTest, GeneratorLogitProcessorSteersEveryStepAndMayNotRefuseAll) {
+  // The hook the citation mask uses, on the engine directly.
+  auto model = llm::LoadCausalLM(dir_->string(), {.threads = 2});
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  const std::vector<int> prompt = {9707, 11, 1879};
+  llm::GenerationOptions o;
+  o.max_tokens = 5;
+  o.sampling.temperature = 1.0;
+  std::vector<std::size_t> seen_lengths;
+  o.logit_processor = [&](std::span<const int> generated, std::span<float> logits) {
+    seen_lengths.push_back(generated.size());
+    for (float& l : logits) l = -std::numeric_limits<float>::infinity();
+    logits[static_cast<std::size_t>(1000 + generated.size())] = 0.0f;  // only this id may come
+  };
+  Result<llm::GenerationResult> r = llm::Generate(**model, prompt, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->tokens, (std::vector<int>{1000, 1001, 1002, 1003, 1004}));
+  EXPECT_EQ(seen_lengths, (std::vector<std::size_t>{0, 1, 2, 3, 4}));
+
+  o.logit_processor = [](std::span<const int>, std::span<float> logits) {
+    for (float& l : logits) l = -std::numeric_limits<float>::infinity();
+  };
+  EXPECT_EQ(llm::Generate(**model, prompt, o).status().code(), StatusCode::kInternal);
 }
 
 }  // namespace
