@@ -208,7 +208,20 @@ Answer AnswerWriter::Write(const AnswerRequest& request) const {
   g.temperature = options_.temperature;
   g.deadline = request.deadline;
   g.num_sources = static_cast<int>(request.sources.size());
-  g.on_delta = request.on_delta;
+  // Leading whitespace is not streamed (nor kept): a reply that is only whitespace then falls
+  // back to an extractive answer without blank lines before it.
+  bool started = false;
+  if (request.on_delta) {
+    g.on_delta = [&](std::string_view delta) {
+      if (!started) {
+        const std::size_t text = delta.find_first_not_of(" \n\t\r");
+        if (text == std::string_view::npos) return true;
+        delta.remove_prefix(text);
+        started = true;
+      }
+      return request.on_delta(delta);
+    };
+  }
   // A backend that throws (a bug, or an allocation failure in the engine) must not take the
   // request down with it: the answer falls back like any other model failure.
   Result<GenerateResult> r = Internal("the model backend did not run");
@@ -225,7 +238,7 @@ Answer AnswerWriter::Write(const AnswerRequest& request) const {
     a.backend = backend_->name();
     return a;
   }
-  if (r->text.find_first_not_of(" \n\t") == std::string::npos) {
+  if (r->text.find_first_not_of(" \n\t\r") == std::string::npos) {
     Answer a = Extractive(request, "the model returned an empty answer");
     a.backend = backend_->name();
     return a;
@@ -236,7 +249,8 @@ Answer AnswerWriter::Write(const AnswerRequest& request) const {
   int max_n = 0;
   for (const Source& s : request.sources) max_n = std::max(max_n, s.n);
   int dropped = 0;
-  answer.text = DropInvalidCitations(r->text, max_n, &dropped);
+  const std::size_t text_begin = r->text.find_first_not_of(" \n\t\r");
+  answer.text = DropInvalidCitations(std::string_view(r->text).substr(text_begin), max_n, &dropped);
   answer.time_to_first_token_ms = r->time_to_first_token_ms;
   answer.total_ms = r->total_ms;
   Finish(request, answer);

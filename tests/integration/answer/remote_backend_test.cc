@@ -54,6 +54,14 @@ class FixtureModelServer {
                         "application/json");
         return;
       }
+      if (model == "blank" || model == "lead") {  // replies starting with blank lines
+        const std::string content =
+            model == "blank" ? "\n\n \n" : "\n\nThe csv module reads CSV files [1].";
+        const Json reply = {
+            {"choices", {{{"message", {{"role", "assistant"}, {"content", content}}}}}}};
+        res.set_content(reply.dump(), "application/json");
+        return;
+      }
       if (model == "slow") std::this_thread::sleep_for(1500ms);
       const bool broken = model == "broken";
       res.set_chunked_content_provider(
@@ -265,6 +273,28 @@ TEST(AnswerWriterTest, ModelTimeoutFallsBackToAnExtractiveAnswerWithTheReason) {
   EXPECT_EQ(a.fallback_reason.rfind("deadline_exceeded: ", 0), 0u) << a.fallback_reason;
   EXPECT_FALSE(a.sentences.empty());
   EXPECT_DOUBLE_EQ(a.check.citation_recall, 1.0) << a.text;
+}
+
+TEST(AnswerWriterTest, LeadingBlankLinesAreNotStreamedAndABlankReplyFallsBackCleanly) {
+  FixtureModelServer server;
+  for (const char* model : {"lead", "blank"}) {
+    RemoteBackend backend(Options(server, model));
+    std::string streamed;
+    const Answer a = AnswerWriter(&backend).Write({.question = "How do I read a CSV file?",
+                                                   .sources = CsvSources(),
+                                                   .on_delta = [&](std::string_view d) {
+                                                     streamed += d;
+                                                     return true;
+                                                   }});
+    EXPECT_EQ(streamed, a.text) << model;
+    if (std::string_view(model) == "lead") {
+      EXPECT_EQ(a.mode, "generative");
+      EXPECT_EQ(a.text, "The csv module reads CSV files [1].");
+    } else {
+      EXPECT_EQ(a.mode, "extractive");
+      EXPECT_EQ(a.fallback_reason, "the model returned an empty answer");
+    }
+  }
 }
 
 TEST(AnswerWriterTest, ModelErrorFallsBackToAnExtractiveAnswer) {
