@@ -81,7 +81,7 @@ TEST_F(CliTest, VersionPrintsTheVersion) {
 }
 
 TEST_F(CliTest, CommandsNotBuiltYetSaySoWithExitTwo) {
-  auto r = RunProcess({kLumen, "demo"});
+  auto r = RunProcess({kLumen, "bench"});
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("not available yet"), std::string::npos);
 }
