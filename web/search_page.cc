@@ -185,7 +185,19 @@ void RegisterSearchPage(HttpServer& server, QueryService* service) {
     if (q.size() > 2000) q.resize(2000);
     std::string answer, sources, sponsored, related, meta, thread_id = QueryParam(req, "thread_id");
     if (thread_id.size() > 64) thread_id.clear();
-    if (service == nullptr) {
+    if (service != nullptr && QueryParam(req, "stream") == "1") {
+      // Only search.js asks for this (it adds stream=1 to the home page's form): the page goes
+      // out at once with an empty answer, which the script fills from the SSE stream. Without
+      // script (a shared link), the <noscript> link loads the server-rendered answer.
+      std::string plain = "/search?q=" + UrlEncode(q);
+      if (!thread_id.empty()) plain += "&thread_id=" + UrlEncode(thread_id);
+      answer =
+          "<div class=\"answer-text\" data-stream=\"1\"><p class=\"notice\">Answering…</p>"
+          "</div><noscript><p class=\"notice\"><a href=\"" +
+          HtmlEscape(plain) +
+          "\">Show the answer</a> (this page streams it with "
+          "JavaScript).</p></noscript>";
+    } else if (service == nullptr) {
       answer =
           "<p class=\"notice\">This Lumen server has no index to answer from yet. Crawl pages "
           "with <code>lumen crawl URL</code> and build the index with <code>lumen index</code>, "

@@ -4,7 +4,9 @@
 //   * on the answer page, a new question (the top box, the follow-up box) streams in place from
 //     the server-sent events of POST /api/v1/search instead of loading a new page: sources first,
 //     then the answer as it is written, then citation checks and the sponsored slot. Without
-//     fetch streaming (or on any failure) the form submits normally and the server renders it.
+//     fetch streaming (or on any failure) the form submits normally and the server renders it;
+//   * the home page's first question loads the answer page's shell (stream=1) at once and the
+//     answer streams into it the same way.
 // Text from the server is always set with textContent, never parsed as HTML.
 'use strict';
 (function () {
@@ -117,7 +119,7 @@
 
   // Streams the answer to `q` into the current answer page. Resolves false when streaming is
   // not possible (the caller then lets the form submit).
-  function streamAnswer(q, threadId) {
+  function streamAnswer(q, threadId, replace) {
     var main = document.querySelector('main.results');
     var answer = main && main.querySelector('.answer');
     if (!answer) return Promise.resolve(false);
@@ -162,7 +164,7 @@
           if (hidden && data.thread_id) hidden.value = data.thread_id;
           var url = '/search?q=' + encodeURIComponent(q) +
                     (data.thread_id ? '&thread_id=' + encodeURIComponent(data.thread_id) : '');
-          history.pushState({ q: q }, '', url);
+          history[replace ? 'replaceState' : 'pushState']({ q: q }, '', url);
         } else if (event === 'error') {
           answer.appendChild(el('p', 'notice', (data.error && data.error.message) || data.message ||
                                 'The answer could not be completed.'));
@@ -194,11 +196,40 @@
     }).catch(function () { return false; });
   }
 
+  function canStream() {
+    return !!(window.fetch && window.TextDecoder && window.ReadableStream);
+  }
+
+  // The home page's form asks for the streaming page (stream=1): it arrives at once and the
+  // answer streams into it. The parameter is only ever added here, so pages without script
+  // never see the empty shell.
+  function enhanceHomeForm() {
+    if (document.querySelector('main.results') || !canStream()) return;
+    document.querySelectorAll('form.search').forEach(function (form) {
+      var flag = document.createElement('input');
+      flag.type = 'hidden';
+      flag.name = 'stream';
+      flag.value = '1';
+      form.appendChild(flag);
+    });
+  }
+
+  function streamShell() {
+    var shell = document.querySelector('main.results .answer [data-stream]');
+    if (!shell) return;
+    var q = document.querySelector('h1.question').textContent;
+    var hidden = document.querySelector('input[name=thread_id]');
+    streamAnswer(q, hidden ? hidden.value : '', true).then(function (ok) {
+      if (!ok) {
+        var plain = '/search?q=' + encodeURIComponent(q);
+        if (hidden && hidden.value) plain += '&thread_id=' + encodeURIComponent(hidden.value);
+        location.replace(plain);
+      }
+    });
+  }
+
   function enhanceForms() {
-    if (!document.querySelector('main.results .answer') || !window.fetch || !window.TextDecoder ||
-        !window.ReadableStream) {
-      return;
-    }
+    if (!document.querySelector('main.results .answer') || !canStream()) return;
     document.querySelectorAll('form.search').forEach(function (form) {
       form.addEventListener('submit', function (ev) {
         var q = (form.querySelector('input[name=q]').value || '').trim();
@@ -218,7 +249,9 @@
 
   function start() {
     watch(document);
+    enhanceHomeForm();
     enhanceForms();
+    streamShell();
   }
   if (document.readyState === 'loading') {
     document.addEventListener('DOMContentLoaded', start);

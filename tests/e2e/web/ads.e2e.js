@@ -89,7 +89,14 @@ async function followUpStreamsInPlace() {
   await withBrowser(async (page) => {
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(base + 'search?q=json');
+    // The first question, from the home page: the page shell arrives and the answer streams in.
+    await page.goto(base);
+    await page.fill('input[name=q]', 'json');
+    await Promise.all([page.waitForURL(/\/search\?q=json&stream=1/), page.press('input[name=q]', 'Enter')]);
+    await page.waitForSelector('.answer .answer-text a.cite');
+    await page.waitForURL(/\/search\?q=json&thread_id=/);  // the canonical address replaces it
+    check(!/Answering/.test(await page.locator('.answer').textContent()), 'the placeholder is gone');
+    check(await page.locator('section.sources li.source').count() >= 1, 'sources streamed in');
     await page.evaluate(() => { window.__samePage = 1; });
     const question = 'how do I read a csv file';
     await page.fill('#followup', question);

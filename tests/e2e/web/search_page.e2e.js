@@ -22,6 +22,9 @@ async function main() {
     check(heading === hostile, 'question shown verbatim as text, got: ' + heading);
     check(await page.locator('h1.question img').count() === 0, 'no element injected');
     check(await page.evaluate(() => window.__pwned === undefined), 'no script ran');
+    // The answer streams into the page (search.js): wait for it rather than read it at once.
+    await page.waitForFunction(
+        () => /do not answer|no index/.test(document.querySelector('.answer').textContent));
     const notice = await page.locator('.answer').textContent();
     check(/do not answer|no index/.test(notice), 'answer area says nothing answers it: ' + notice);
     check(await page.locator('#q').inputValue() === hostile, 'box keeps the question');
