@@ -102,6 +102,47 @@ std::string StandaloneQuery(std::string_view question, const std::vector<Turn>& 
   return query;
 }
 
+namespace {
+
+// The question to ask for a generic section heading ("{}" = the page's subject), "skip" for a
+// section that suggests nothing, "" for a heading that is a topic of its own.
+std::string_view GenericSection(std::string_view heading) {
+  std::string h;
+  for (char c : heading) h += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  static const std::pair<std::string_view, std::string_view> kSections[] = {
+      {"examples", "Show me an example of {}"},
+      {"example", "Show me an example of {}"},
+      {"usage", "Show me an example of {}"},
+      {"module contents", "What does {} provide?"},
+      {"contents", "What does {} provide?"},
+      {"reference", "What does {} provide?"},
+      {"api", "What does {} provide?"},
+      {"functions", "What does {} provide?"},
+      {"introduction", "What is {} for?"},
+      {"overview", "What is {} for?"},
+      {"notes", "skip"},
+      {"footnotes", "skip"},
+      {"see also", "skip"},
+  };
+  for (const auto& [name, question] : kSections) {
+    if (h == name) return question;
+  }
+  return {};
+}
+
+// The subject of a page from its title: "csv — CSV File Reading and Writing — Python 3.11
+// documentation" -> "csv" (the part before the first dash when it is short), else the title up
+// to its first separator.
+std::string PageSubject(std::string_view title) {
+  for (std::string_view dash : {" \u2014 ", " - ", " | ", ": "}) {
+    const std::size_t at = title.find(dash);
+    if (at != std::string_view::npos && at > 0) return std::string(title.substr(0, at));
+  }
+  return title.size() <= 60 ? std::string(title) : std::string();
+}
+
+}  // namespace
+
 std::vector<std::string> SuggestRelated(std::string_view question, const SourceList& sources,
                                         int n) {
   std::vector<std::string> out;
@@ -125,9 +166,26 @@ std::vector<std::string> SuggestRelated(std::string_view question, const SourceL
   };
   for (const Source& s : sources) {
     if (static_cast<int>(out.size()) >= n) break;
-    if (!s.heading_path.empty()) {
-      const std::size_t sep = s.heading_path.rfind(" > ");
-      consider(sep == std::string::npos ? s.heading_path : s.heading_path.substr(sep + 3));
+    if (s.heading_path.empty()) continue;
+    const std::size_t sep = s.heading_path.rfind(" > ");
+    const std::string heading =
+        sep == std::string::npos ? s.heading_path : s.heading_path.substr(sep + 3);
+    // "Examples", "Module Contents": a section name, not a topic; ask about the page's subject.
+    const std::string_view generic = GenericSection(heading);
+    if (generic.empty()) {
+      consider(heading);
+      continue;
+    }
+    const std::string subject = PageSubject(s.title);
+    if (subject.empty() || generic == "skip") continue;
+    std::string q = std::string(generic);
+    q.replace(q.find("{}"), 2, subject);
+    const std::vector<std::string> terms = ContentTerms(subject);
+    const bool fresh = std::any_of(terms.begin(), terms.end(),
+                                   [&](const std::string& t) { return !asked.count(t); });
+    if ((fresh || generic.find("example") != std::string_view::npos) &&
+        seen.insert("generic " + q).second) {
+      out.push_back(q);
     }
   }
   for (const Source& s : sources) {

@@ -104,5 +104,26 @@ TEST(RelatedTest, SuggestsTopicsFromHeadingsAndTitlesNotAlreadyAsked) {
   EXPECT_TRUE(none.empty()) << none.size();
 }
 
+TEST(RelatedTest, GenericSectionHeadingsAskAboutThePageSubject) {
+  const SourceList sources = {
+      {.n = 1,
+       .title = "csv \u2014 CSV File Reading and Writing \u2014 Python 3.11 documentation",
+       .heading_path = "csv \u2014 CSV File Reading and Writing > Examples",
+       .text = "The simplest example of reading a CSV file."},
+      {.n = 2,
+       .title = "json \u2014 JSON encoder and decoder",
+       .heading_path = "json \u2014 JSON encoder and decoder > Module Contents",
+       .text = "Serialize obj as a JSON formatted stream."},
+      {.n = 3, .title = "Footnotes page", .heading_path = "Notes", .text = "A note."}};
+  const auto related = SuggestRelated("How do I read a CSV file?", sources, 3);
+  ASSERT_GE(related.size(), 2u);
+  EXPECT_EQ(related[0], "Show me an example of csv");
+  EXPECT_EQ(related[1], "What does json provide?");
+  for (const std::string& r : related) {
+    EXPECT_EQ(r.find("Tell me more about Examples"), std::string::npos);
+    EXPECT_EQ(r.find("Notes"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace lumen::answer
