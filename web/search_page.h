@@ -5,8 +5,9 @@
 // slot's impression beacon is sent by /assets/search.js only when the slot is at least half
 // visible (IntersectionObserver); serving it bills nothing.
 // With JavaScript, questions asked from an answer page (the top box, the follow-up box) stream in
-// place from POST /api/v1/search's server-sent events (search.js); this server-rendered page is
-// the fallback without it, and what the home page's first question loads.
+// place from POST /api/v1/search's server-sent events (search.js); the home page's question
+// loads /search?...&stream=1, a shell with an empty answer that the script streams into (only
+// the script adds stream=1). This server-rendered page is the fallback without script.
 //
 // Everything from users and crawled pages is HTML-escaped; the page runs no inline script (the
 // server's Content-Security-Policy forbids it).
