@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "llm/answer/answer_writer.h"
+#include "llm/answer/citation_mask.h"
 #include "llm/answer/local_backend.h"
 #include "llm/tiny_model.h"
 #include "llm/tokenizer.h"
@@ -189,6 +191,38 @@ int Main(int argc, char** argv) {
       return 1;
     }
     model_dir = temp.string();
+  }
+  {
+    // The citation mask alone: one MaskLogits call per generated token, over the model's logits,
+    // outside a marker (a few hundred bracket tokens refused) and inside one (all but a few
+    // allowed tokens refused).
+    Result<llm::Tokenizer> tok = llm::Tokenizer::Load(model_dir);
+    if (!tok.ok()) {
+      std::fprintf(stderr, "bench_answer: %s\n", tok.status().ToString().c_str());
+      return 1;
+    }
+    const int vocab = 151936;
+    const auto t_build = std::chrono::steady_clock::now();
+    auto cvocab = CitationVocabulary::Build(*tok, vocab);
+    const double build_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_build)
+            .count();
+    std::vector<float> logits(static_cast<std::size_t>(vocab), 0.5f);
+    for (const char* where : {"prose", "marker"}) {
+      CitationMask mask(cvocab, 6);
+      if (std::string_view(where) == "marker") mask.Accept(tok->Encode(" [")[0]);
+      mask.MaskLogits(logits);  // fills the state's cache
+      const int steps = 2000;
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int i = 0; i < steps; ++i) mask.MaskLogits(logits);
+      const double us =
+          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() /
+          steps;
+      std::printf(
+          "citation mask, %-6s        %8.1f us per token (vocabulary of %d; built once in "
+          "%.0f ms)\n",
+          where, us, vocab, build_ms);
+    }
   }
   for (bool constrain : {true, false}) {
     LocalBackendOptions o{.model_dir = model_dir, .constrain_citations = constrain};
