@@ -53,6 +53,12 @@ int Run(CommandContext& ctx) {
       ranking::ParseQrels(qrels_text, gain == "binary" ? ranking::GainScheme::kBinary
                                                        : ranking::GainScheme::kCranfield);
   if (!qrels.ok()) return Fail(kExitFailure, qrels_path + ": " + qrels.status().message());
+  // A principled split for tuning: choose settings on the odd queries, report the even ones.
+  const std::string subset = ctx.flags.Get("subset", "all");
+  if (subset != "all" && subset != "odd" && subset != "even")
+    return Fail(kExitUsage, "eval retrieval: --subset must be all, odd or even");
+  if (subset != "all")
+    std::erase_if(*qrels, [&](const auto& kv) { return (kv.first % 2 == 1) != (subset == "odd"); });
 
   Result<std::unique_ptr<retrieval::Embedder>> embedder = retrieval::CreateEmbedder(*config);
   if (!embedder.ok()) return Fail(kExitFailure, embedder.status().message());
@@ -116,6 +122,9 @@ Subcommand EvalRetrievalSubcommand() {
                 {.name = "gain",
                  .value_name = "cranfield|binary",
                  .help = "cranfield: codes 1/2/3 give gains 3/2/1 (default); binary: listed = 1"},
+                {.name = "subset",
+                 .value_name = "all|odd|even",
+                 .help = "score only the odd or even queries (tune on one half, report the other)"},
                 {.name = "json", .value_name = "", .help = "print the figures as JSON"}},
       .run = Run};
 }

@@ -172,7 +172,15 @@ Result<std::vector<EvalRun>> EvaluateRetrieval(const std::vector<SmartRecord>& d
   }
   HybridOptions opts = options;
   opts.max_per_page = 0;
-  HybridRetriever retriever(*store, embedder, index.get(), opts);
+  std::unique_ptr<retrieval::LexicalIndex> lexical;
+  if (opts.lexical == "memory") {
+    LUMEN_ASSIGN_OR_RETURN(
+        lexical, retrieval::LexicalIndex::Build(*store, LexicalOptions(store_options, opts)));
+  } else if (opts.lexical != "fts5") {
+    return InvalidArgument("ranking.lexical_index must be \"memory\" or \"fts5\", not \"" +
+                           opts.lexical + "\"");
+  }
+  HybridRetriever retriever(*store, embedder, index.get(), opts, lexical.get());
 
   std::vector<RetrievalMode> modes = {RetrievalMode::kBm25};
   if (embedder) {

@@ -46,6 +46,9 @@ HybridOptions HybridOptionsFromConfig(const Config& c) {
   o.dense_candidates =
       static_cast<int>(std::clamp<std::int64_t>(c.GetInt("ranking.dense_candidates"), 1, 10000));
   o.fusion = c.GetString("ranking.fusion");
+  o.lexical = c.GetString("ranking.lexical_index");
+  o.bm25_k1 = c.GetDouble("ranking.bm25_k1");
+  o.bm25_b = c.GetDouble("ranking.bm25_b");
   o.bm25_weight = c.GetDouble("ranking.bm25_weight");
   o.dense_weight = c.GetDouble("ranking.dense_weight");
   o.dense_floor = c.GetDouble("ranking.dense_floor");
@@ -73,6 +76,15 @@ retrieval::StoreOptions StoreOptionsFromConfig(const Config& c) {
   o.title_weight = c.GetDouble("ranking.bm25_title_weight");
   o.heading_weight = c.GetDouble("ranking.bm25_heading_weight");
   return o;
+}
+
+retrieval::LexicalIndexOptions LexicalOptions(const retrieval::StoreOptions& store,
+                                              const HybridOptions& options) {
+  return {.k1 = options.bm25_k1,
+          .b = options.bm25_b,
+          .title_weight = store.title_weight,
+          .heading_weight = store.heading_weight,
+          .body_weight = store.body_weight};
 }
 
 std::string_view RetrievalModeName(RetrievalMode mode) {
@@ -152,8 +164,24 @@ double QualityPrior(const PassageView& v) {
 }
 
 HybridRetriever::HybridRetriever(retrieval::Store& store, const retrieval::Embedder* embedder,
-                                 const retrieval::VectorIndex* index, HybridOptions options)
-    : store_(store), embedder_(embedder), index_(index), options_(std::move(options)) {}
+                                 const retrieval::VectorIndex* index, HybridOptions options,
+                                 retrieval::LexicalIndex* lexical)
+    : store_(store),
+      embedder_(embedder),
+      index_(index),
+      options_(std::move(options)),
+      lexical_(lexical) {}
+
+Result<std::vector<retrieval::LexicalHit>> HybridRetriever::Lexical(
+    std::string_view query, const std::vector<std::string>& terms, int k) const {
+  const bool content = std::any_of(terms.begin(), terms.end(),
+                                   [](const std::string& t) { return !retrieval::IsStopWord(t); });
+  if (lexical_ == nullptr || !content) return store_.SearchBm25(query, k);
+  std::vector<retrieval::WeightedTerm> weighted;
+  weighted.reserve(terms.size());
+  for (const std::string& t : terms) weighted.push_back({.word = t, .weight = 1.0});
+  return lexical_->Search(weighted, k);
+}
 
 Result<std::vector<RankedPassage>> HybridRetriever::Search(std::string_view query, int k,
                                                            RetrievalMode mode) const {
@@ -172,6 +200,9 @@ Result<std::vector<RankedPassage>> HybridRetriever::Search(std::string_view quer
     if (fresh) order.push_back(id);
     return it->second;
   };
+  if (lexical_ != nullptr && mode != RetrievalMode::kDense)
+    LUMEN_RETURN_IF_ERROR(lexical_->CatchUp(store_));
+  const std::vector<std::string> terms = QueryTerms(query);
   const int depth_bm25 = mode == RetrievalMode::kBm25 ? std::max(k, options_.bm25_candidates)
                                                       : options_.bm25_candidates;
   const int depth_dense = mode == RetrievalMode::kDense ? std::max(k, options_.dense_candidates)
@@ -179,7 +210,7 @@ Result<std::vector<RankedPassage>> HybridRetriever::Search(std::string_view quer
   double max_bm25 = 0;
   if (use_bm25) {
     LUMEN_ASSIGN_OR_RETURN(std::vector<retrieval::LexicalHit> hits,
-                           store_.SearchBm25(query, depth_bm25));
+                           Lexical(query, terms, depth_bm25));
     for (std::size_t i = 0; i < hits.size(); ++i) {
       Signals& s = cand(hits[i].passage_id);
       s.bm25 = hits[i].score;
@@ -213,11 +244,15 @@ Result<std::vector<RankedPassage>> HybridRetriever::Search(std::string_view quer
       return a.first != b.first ? a.first > b.first : a.second < b.second;
     });
     std::string expansion;
-    for (int i = 0; i < options_.expansion_terms && i < static_cast<int>(ranked_terms.size()); ++i)
+    std::vector<std::string> expansion_terms;
+    for (int i = 0; i < options_.expansion_terms && i < static_cast<int>(ranked_terms.size());
+         ++i) {
       expansion += ranked_terms[i].second + " ";
+      expansion_terms.push_back(ranked_terms[i].second);
+    }
     if (!expansion.empty()) {
       LUMEN_ASSIGN_OR_RETURN(std::vector<retrieval::LexicalHit> hits,
-                             store_.SearchBm25(expansion, depth_bm25));
+                             Lexical(expansion, expansion_terms, depth_bm25));
       for (const retrieval::LexicalHit& h : hits) {
         cand(h.passage_id).expansion = h.score;
         max_expansion = std::max(max_expansion, h.score);
@@ -257,13 +292,16 @@ Result<std::vector<RankedPassage>> HybridRetriever::Search(std::string_view quer
   }
   if (cands.empty()) return out;
 
-  LUMEN_ASSIGN_OR_RETURN(std::vector<PassageView> views, store_.GetPassages(order));
-  const std::vector<std::string> terms = QueryTerms(query);
   const std::vector<std::string> words = retrieval::SplitWords(query);
   const bool rerank = mode == RetrievalMode::kHybrid;
   const double floor = std::clamp(options_.dense_floor, 0.0, 0.99);
-  for (PassageView& v : views) {
-    Signals s = cands[v.id];
+  // Fused scores come from the signals alone; passages are read from the store only as far down
+  // the fused list as can be used: the rerank and MMR pools, then as many as the per-page cap
+  // needs to fill k (reading every candidate cost more than the searches at 1M passages).
+  std::vector<std::pair<std::int64_t, Signals>> fused;
+  fused.reserve(order.size());
+  for (std::int64_t id : order) {
+    Signals s = cands[id];
     if (mode == RetrievalMode::kBm25) {
       s.fused = s.bm25;
     } else if (mode == RetrievalMode::kDense) {
@@ -278,10 +316,36 @@ Result<std::vector<RankedPassage>> HybridRetriever::Search(std::string_view quer
       if (s.dense_rank)
         s.fused += options_.dense_weight * std::max(0.0, s.dense - floor) / (1.0 - floor);
     }
-    out.push_back({.view = std::move(v), .score = s.fused, .signals = s});
+    fused.emplace_back(id, s);
   }
+  std::stable_sort(fused.begin(), fused.end(),
+                   [](const auto& a, const auto& b) { return a.second.fused > b.second.fused; });
+  std::size_t next = 0;  // the first entry of `fused` not read yet
+  // Appends the next `count` candidates that still exist in the store to `out`.
+  auto read_more = [&](std::size_t count) -> Status {
+    const std::size_t to = std::min(fused.size(), next + count);
+    std::vector<std::int64_t> ids;
+    for (std::size_t i = next; i < to; ++i) ids.push_back(fused[i].first);
+    LUMEN_ASSIGN_OR_RETURN(std::vector<PassageView> views, store_.GetPassages(ids));
+    std::size_t v = 0;
+    for (std::size_t i = next; i < to && v < views.size(); ++i) {
+      if (views[v].id != fused[i].first) continue;  // removed since it was found
+      out.push_back({.view = std::move(views[v++]),
+                     .score = fused[i].second.fused,
+                     .signals = fused[i].second});
+    }
+    next = to;
+    return Status::Ok();
+  };
+  std::size_t wanted = static_cast<std::size_t>(2 * k);
+  if (rerank) {
+    wanted = std::max<std::size_t>(wanted, static_cast<std::size_t>(options_.rerank_pool));
+    if (options_.mmr_lambda < 1.0)
+      wanted = std::max<std::size_t>(wanted, static_cast<std::size_t>(options_.mmr_pool));
+  }
+  while (out.size() < wanted && next < fused.size())
+    LUMEN_RETURN_IF_ERROR(read_more(wanted - out.size()));
   auto by_score = [](const RankedPassage& a, const RankedPassage& b) { return a.score > b.score; };
-  std::stable_sort(out.begin(), out.end(), by_score);
   if (rerank) {
     const std::size_t pool = std::min<std::size_t>(
         out.size(), static_cast<std::size_t>(std::max(options_.rerank_pool, 0)));
@@ -342,8 +406,13 @@ Result<std::vector<RankedPassage>> HybridRetriever::Search(std::string_view quer
 
   std::vector<RankedPassage> capped;
   std::unordered_map<std::int64_t, int> per_page;
-  for (RankedPassage& r : out) {
-    if (static_cast<int>(capped.size()) == k) break;
+  for (std::size_t i = 0; static_cast<int>(capped.size()) < k;) {
+    if (i == out.size()) {
+      if (next == fused.size()) break;
+      LUMEN_RETURN_IF_ERROR(read_more(static_cast<std::size_t>(2 * k)));
+      continue;
+    }
+    RankedPassage& r = out[i++];
     if (options_.max_per_page > 0 && ++per_page[r.view.passage.page_id] > options_.max_per_page)
       continue;
     capped.push_back(std::move(r));

@@ -1,7 +1,9 @@
 // Hybrid retrieval: lexical candidates (FTS5 BM25) and dense candidates (FAISS over embedder
 // vectors) fused into one ranking, reranked with cheap features, diversified, and capped per page.
 //
-//   1. candidates: the best `bm25_candidates` by BM25 and `dense_candidates` by cosine
+//   1. candidates: the best `bm25_candidates` by BM25 and `dense_candidates` by cosine; BM25
+//      comes from the in-memory LexicalIndex when one is given (retrieval/lexical_index.h),
+//      else from the store's FTS5 index (and always from FTS5 for questions of stop-words only)
 //   2. fusion (ranking.fusion):
 //        "linear" (default): w_b * bm25 / max(bm25) + w_d * max(0, cos - dense_floor) / (1 - floor)
 //                 — measured best on Cranfield (docs/BENCHMARKS.md)
@@ -30,6 +32,7 @@
 #include "core/config.h"
 #include "core/status.h"
 #include "retrieval/embedder.h"
+#include "retrieval/lexical_index.h"
 #include "retrieval/store.h"
 #include "retrieval/vector_index.h"
 
@@ -39,6 +42,11 @@ enum class RetrievalMode { kHybrid, kBm25, kDense };
 std::string_view RetrievalModeName(RetrievalMode mode);
 
 struct HybridOptions {
+  // Lexical retrieval: "memory" (an in-memory BM25 index built from the store by whoever opens
+  // the retriever; see Searcher) or "fts5" (the store's FTS5 index; no extra memory).
+  std::string lexical = "memory";
+  double bm25_k1 = 1.2;  // BM25 parameters of the in-memory index (FTS5 fixes 1.2 and 0.75)
+  double bm25_b = 0.75;
   int bm25_candidates = 100;
   int dense_candidates = 100;
   std::string fusion = "linear";  // "linear" or "rrf"
@@ -89,8 +97,11 @@ struct RankedPassage {
 class HybridRetriever {
  public:
   // `embedder` and `index` may be null: dense retrieval is then skipped (hybrid = BM25 + rerank).
+  // `lexical` may be null: BM25 then comes from the store's FTS5 index. When given, each Search
+  // first brings it up to date with the store's passage log (LexicalIndex::CatchUp).
   HybridRetriever(retrieval::Store& store, const retrieval::Embedder* embedder,
-                  const retrieval::VectorIndex* index, HybridOptions options);
+                  const retrieval::VectorIndex* index, HybridOptions options,
+                  retrieval::LexicalIndex* lexical = nullptr);
 
   // The best `k` passages for `query`, best first. Free text of any content is safe: an empty,
   // stop-word-only or unmatched query returns an empty list, never an error about syntax.
@@ -100,15 +111,24 @@ class HybridRetriever {
   const HybridOptions& options() const { return options_; }
 
  private:
+  // The best k BM25 hits for `query`, whose content words are `terms` (QueryTerms).
+  Result<std::vector<retrieval::LexicalHit>> Lexical(std::string_view query,
+                                                     const std::vector<std::string>& terms,
+                                                     int k) const;
+
   retrieval::Store& store_;
   const retrieval::Embedder* embedder_;
   const retrieval::VectorIndex* index_;
   HybridOptions options_;
+  retrieval::LexicalIndex* lexical_;
 };
 
 // The ranking.* and index.* keys that shape retrieval.
 HybridOptions HybridOptionsFromConfig(const Config& config);
 retrieval::StoreOptions StoreOptionsFromConfig(const Config& config);
+// The in-memory BM25 index's options: the store's column weights and k1/b from `options`.
+retrieval::LexicalIndexOptions LexicalOptions(const retrieval::StoreOptions& store,
+                                              const HybridOptions& options);
 
 // Query-passage features used by the reranker, exposed for tests. All in [0, 1].
 double TitleMatch(const std::vector<std::string>& query_terms, const retrieval::PassageView& v);

@@ -32,8 +32,17 @@ Result<std::unique_ptr<Searcher>> Searcher::Open(const Config& config) {
       return index.status();
     }
   }
+  HybridOptions options = HybridOptionsFromConfig(config);
+  if (options.lexical == "memory") {
+    LUMEN_ASSIGN_OR_RETURN(s->lexical,
+                           retrieval::LexicalIndex::Build(
+                               *s->store, LexicalOptions(StoreOptionsFromConfig(config), options)));
+  } else if (options.lexical != "fts5") {
+    return InvalidArgument("ranking.lexical_index must be \"memory\" or \"fts5\", not \"" +
+                           options.lexical + "\"");
+  }
   s->retriever = std::make_unique<HybridRetriever>(*s->store, s->embedder.get(), s->index.get(),
-                                                   HybridOptionsFromConfig(config));
+                                                   options, s->lexical.get());
   return s;
 }
 

@@ -252,7 +252,11 @@ Result<std::unique_ptr<Store>> Store::OpenFile(const std::string& db_path,
         store->db_.Exec("CREATE TABLE IF NOT EXISTS schema_versions("
                         "component TEXT PRIMARY KEY, version INTEGER NOT NULL)"));
     LUMEN_RETURN_IF_ERROR(store->ApplyMigrationsLocked("store", kStoreMigrations));
-  } else {
+  }
+  // Reads map the file instead of copying pages through read(2) (passage lookups on the query
+  // path); the cache keeps the hot pages of the passage table and FTS index.
+  LUMEN_RETURN_IF_ERROR(store->db_.Exec("PRAGMA mmap_size=1073741824; PRAGMA cache_size=-65536"));
+  if (options.read_only) {
     LUMEN_ASSIGN_OR_RETURN(int v, store->SchemaVersion("store"));
     if (v != static_cast<int>(kStoreMigrations.size()))
       return Unavailable(db_path + " has store schema version " + std::to_string(v) +
@@ -462,6 +466,12 @@ Result<std::vector<PassageView>> Store::PassagesOfPage(std::int64_t page_id) {
 
 Result<std::vector<PassageView>> Store::GetPassages(std::span<const std::int64_t> ids) {
   std::lock_guard lock(mu_);
+  // One read transaction for all the lookups: one snapshot and one lock, not one per id.
+  LUMEN_RETURN_IF_ERROR(db_.Exec("BEGIN"));
+  struct EndRead {
+    const Db& db;
+    ~EndRead() { (void)db.Exec("COMMIT"); }
+  } end_read{db_};
   LUMEN_ASSIGN_OR_RETURN(Statement st,
                          db_.Prepare(std::string(kPassageViewSelect) + "WHERE p.id = ?1"));
   std::vector<PassageView> out;

@@ -9,6 +9,7 @@
 #include "ranking/hybrid.h"
 #include "retrieval/glove_embedder.h"
 #include "retrieval/indexer.h"
+#include "retrieval/lexical_index.h"
 #include "retrieval/store.h"
 #include "retrieval/vector_index.h"
 
@@ -362,31 +363,62 @@ TEST_F(HybridTest, MmrPrefersADifferentPassageOverANearDuplicate) {
 }
 
 TEST_F(HybridTest, HostileQueriesGiveSensibleResults) {
-  ranking::HybridRetriever r(*store_, embedder_.get(), index_.get(), {});
-  std::string huge;
-  while (huge.size() < 100 * 1024) huge += "wing \"NEAR( -x:^ * ";
-  const std::vector<std::string> queries = {"",
-                                            "\"",
-                                            "*",
-                                            "NEAR(a b)",
-                                            "-wing",
-                                            "x:wing",
-                                            "^wing",
-                                            "((wing",
-                                            "'; DROP TABLE pages; --",
-                                            std::string("\xff\xfe wing \xc0"),
-                                            "the of and a",
-                                            huge};
-  for (const std::string& q : queries) {
-    for (auto mode : {ranking::RetrievalMode::kHybrid, ranking::RetrievalMode::kBm25,
-                      ranking::RetrievalMode::kDense}) {
-      auto hits = r.Search(q, 5, mode);
-      ASSERT_TRUE(hits.ok()) << "[" << q.substr(0, 40) << "] " << hits.status().ToString();
-      EXPECT_LE(hits->size(), 5u);
+  auto lexical = LexicalIndex::Build(*store_);
+  ASSERT_TRUE(lexical.ok());
+  // With BM25 from FTS5 and from the in-memory index.
+  for (LexicalIndex* memory : {static_cast<LexicalIndex*>(nullptr), lexical->get()}) {
+    ranking::HybridRetriever r(*store_, embedder_.get(), index_.get(), {}, memory);
+    std::string huge;
+    while (huge.size() < 100 * 1024) huge += "wing \"NEAR( -x:^ * ";
+    const std::vector<std::string> queries = {"",
+                                              "\"",
+                                              "*",
+                                              "NEAR(a b)",
+                                              "-wing",
+                                              "x:wing",
+                                              "^wing",
+                                              "((wing",
+                                              "'; DROP TABLE pages; --",
+                                              std::string("\xff\xfe wing \xc0"),
+                                              "the of and a",
+                                              huge};
+    for (const std::string& q : queries) {
+      for (auto mode : {ranking::RetrievalMode::kHybrid, ranking::RetrievalMode::kBm25,
+                        ranking::RetrievalMode::kDense}) {
+        auto hits = r.Search(q, 5, mode);
+        ASSERT_TRUE(hits.ok()) << "[" << q.substr(0, 40) << "] " << hits.status().ToString();
+        EXPECT_LE(hits->size(), 5u);
+      }
     }
+    EXPECT_TRUE(r.Search("", 5)->empty());
+    EXPECT_EQ(*store_->CountPages(), 3);
+    auto stop_words = r.Search("the and a", 5, ranking::RetrievalMode::kBm25);
+    ASSERT_TRUE(stop_words.ok());
+    EXPECT_FALSE(stop_words->empty()) << "only stop-words: searched for (through FTS5)";
   }
-  EXPECT_TRUE(r.Search("", 5)->empty());
-  EXPECT_EQ(*store_->CountPages(), 3);
+}
+
+TEST_F(HybridTest, MemoryAndFts5LexicalRetrievalAgree) {
+  auto lexical = LexicalIndex::Build(*store_);
+  ASSERT_TRUE(lexical.ok());
+  ranking::HybridRetriever fts5(*store_, nullptr, nullptr, {});
+  ranking::HybridRetriever memory(*store_, nullptr, nullptr, {}, lexical->get());
+  for (const char* q : {"wing", "wing lift", "soup oven recipe", "guitar melody chords"}) {
+    auto a = fts5.Search(q, 10, ranking::RetrievalMode::kBm25);
+    auto b = memory.Search(q, 10, ranking::RetrievalMode::kBm25);
+    ASSERT_TRUE(a.ok() && b.ok());
+    ASSERT_EQ(a->size(), b->size()) << q;
+    for (std::size_t i = 0; i < a->size(); ++i)
+      EXPECT_NEAR((*a)[i].signals.bm25, (*b)[i].signals.bm25, 1e-4) << q;
+  }
+  // A page added after the index was built is found: the retriever catches up first.
+  std::vector<Passage> ps = {{.ordinal = 0, .begin = 0, .end = 0, .text = "violin sonata"}};
+  ASSERT_TRUE(
+      store_->UpsertPage({.url = "u:new", .title = "Strings", .content_hash = "n"}, ps).ok());
+  auto hits = memory.Search("violin", 5, ranking::RetrievalMode::kBm25);
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ(hits->front().view.url, "u:new");
 }
 
 TEST(RankingFeaturesTest, FeaturesAreBoundedAndRespondToTheQuery) {
