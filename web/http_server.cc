@@ -44,6 +44,28 @@ std::string ReasonPhrase(int status) {
 
 }  // namespace
 
+void PreferGzipOverBrotli(const httplib::Request& req) {
+  auto& headers = const_cast<httplib::Request&>(req).headers;
+  auto it = headers.find("Accept-Encoding");
+  if (it == headers.end()) return;
+  std::string kept;
+  std::size_t start = 0;
+  const std::string& value = it->second;
+  while (start <= value.size()) {
+    std::size_t end = value.find(',', start);
+    if (end == std::string::npos) end = value.size();
+    std::string coding = value.substr(start, end - start);
+    const std::size_t first = coding.find_first_not_of(" \t");
+    coding = first == std::string::npos ? "" : coding.substr(first);
+    while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.pop_back();
+    std::string name = coding.substr(0, coding.find(';'));
+    while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
+    if (!coding.empty() && name != "br") kept += (kept.empty() ? "" : ", ") + coding;
+    start = end + 1;
+  }
+  it->second = kept;
+}
+
 void SetJsonError(httplib::Response& res, int status, const std::string& code,
                   const std::string& message) {
   res.status = status;
@@ -113,7 +135,8 @@ HttpServer::HttpServer(HttpServerOptions options, Logger& log)
       {"X-Frame-Options", "DENY"},
   });
 
-  server_->set_pre_routing_handler([this](const httplib::Request&, httplib::Response&) {
+  server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response&) {
+    PreferGzipOverBrotli(req);
     t_trace = RequestTrace{true, Clock::now(), "unmatched"};
     metrics_.InFlightAdd(1);
     return httplib::Server::HandlerResponse::Unhandled;

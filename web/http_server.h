@@ -80,6 +80,14 @@ class HttpServer {
   std::atomic<bool> stop_requested_{false};
 };
 
+// Removes "br" from the request's Accept-Encoding so that the response is gzip-compressed (or
+// not at all). Debian's libcpp-httplib is built with Brotli at its maximum quality (11), which
+// takes seconds for a few hundred KB: a 750 KB documentation page took 6-9 s and crawlers gave
+// up on it, and every page and JSON answer to a browser paid tens of ms. Call it from a
+// pre-routing handler (compression is chosen after routing). The request object httplib hands
+// the handler is its own, non-const one; only the header is rewritten.
+void PreferGzipOverBrotli(const httplib::Request& req);
+
 // Writes {"error": {"code": code, "message": message}} with `status`.
 void SetJsonError(httplib::Response& res, int status, const std::string& code,
                   const std::string& message);

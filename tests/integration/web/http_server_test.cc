@@ -118,6 +118,35 @@ TEST_F(HttpServerTest, OversizedBodyIsRejectedWith413) {
   EXPECT_EQ(big->status, 413);
 }
 
+// Browsers accept "br", which Debian's httplib would answer at Brotli's slowest quality; Lumen
+// answers them with gzip instead (and leaves other codings alone).
+TEST_F(HttpServerTest, BrowsersGetGzipNotBrotli) {
+  Start();
+  httplib::Client client("127.0.0.1", server_->port());
+  client.set_decompress(false);
+  const std::string body(20000, 'x');
+  auto gz = client.Post("/echo", httplib::Headers{{"Accept-Encoding", "gzip, deflate, br"}}, body,
+                        "text/plain");
+  ASSERT_TRUE(gz);
+  EXPECT_EQ(gz->get_header_value("Content-Encoding"), "gzip");
+  EXPECT_LT(gz->body.size(), body.size());
+  auto br_only =
+      client.Post("/echo", httplib::Headers{{"Accept-Encoding", "br;q=1.0"}}, body, "text/plain");
+  ASSERT_TRUE(br_only);
+  EXPECT_EQ(br_only->get_header_value("Content-Encoding"), "");
+  EXPECT_EQ(br_only->body, body);
+}
+
+TEST(PreferGzipOverBrotliTest, DropsOnlyTheBrCoding) {
+  httplib::Request req;
+  req.headers.emplace("Accept-Encoding", "br, gzip;q=0.8,deflate ,  br;q=1, zstd");
+  PreferGzipOverBrotli(req);
+  EXPECT_EQ(req.get_header_value("Accept-Encoding"), "gzip;q=0.8, deflate, zstd");
+  httplib::Request none;
+  PreferGzipOverBrotli(none);
+  EXPECT_FALSE(none.has_header("Accept-Encoding"));
+}
+
 TEST_F(HttpServerTest, HealthzReports503UntilReady) {
   std::atomic<bool> ready{false};
   server_ = std::make_unique<HttpServer>(HttpServerOptions{.port = 0}, log_);
