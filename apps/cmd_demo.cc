@@ -244,7 +244,8 @@ int Run(CommandContext& ctx) {
     return Fail(kExitUsage, "demo: --max-pages must be a number from 1 to 100000");
   Result<long long> corpus_port = ctx.flags.GetInt("corpus-port", kDefaultCorpusPort);
   if (!corpus_port.ok() || *corpus_port < 0 || *corpus_port > 65535)
-    return Fail(kExitUsage, "demo: --corpus-port must be a port number (0..65535, 0 = any free port)");
+    return Fail(kExitUsage,
+                "demo: --corpus-port must be a port number (0..65535, 0 = any free port)");
 
   std::optional<DemoState> state;
   if (!ctx.flags.Has("rebuild")) state = ReadState(data_dir);
@@ -301,12 +302,8 @@ int Run(CommandContext& ctx) {
     Step(3, "embedding and indexing the passages");
     auto embedder = retrieval::CreateEmbedder(*config);
     if (!embedder.ok()) return Fail(kExitFailure, "demo: " + embedder.status().message());
-    retrieval::IndexerOptions options;
-    options.factory = config->GetString("index.factory");
-    options.batch =
-        static_cast<std::size_t>(std::max<std::int64_t>(config->GetInt("index.batch"), 1));
-    options.rebuild = ctx.flags.Has("rebuild");
-    options.progress = IndexProgressPrinter();
+    const retrieval::IndexerOptions options =
+        IndexerOptionsFromConfig(*config, ctx.flags.Has("rebuild"));
     auto report = retrieval::UpdateVectorIndex(**store, **embedder, data_dir, options);
     EndProgressLine();
     if (!report.ok()) return Fail(kExitFailure, "demo: index: " + report.status().message());

@@ -23,12 +23,8 @@ int Run(CommandContext& ctx) {
         embedder.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure,
         embedder.status().message());
   }
-  retrieval::IndexerOptions options;
-  options.factory = config->GetString("index.factory");
-  options.batch =
-      static_cast<std::size_t>(std::max<std::int64_t>(config->GetInt("index.batch"), 1));
-  options.rebuild = ctx.flags.Has("rebuild");
-  options.progress = IndexProgressPrinter();
+  const retrieval::IndexerOptions options =
+      IndexerOptionsFromConfig(*config, ctx.flags.Has("rebuild"));
   auto report = retrieval::UpdateVectorIndex(**store, **embedder, data_dir, options);
   EndProgressLine();
   if (!report.ok()) return Fail(kExitFailure, report.status().message());

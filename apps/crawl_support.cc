@@ -26,6 +26,15 @@ Result<CrawlSettings> CrawlSettingsFromConfig(const Config& config) {
   return CrawlSettings{std::move(fetch), std::move(crawl), std::move(*policy)};
 }
 
+retrieval::IndexerOptions IndexerOptionsFromConfig(const Config& config, bool rebuild) {
+  retrieval::IndexerOptions options;
+  options.factory = config.GetString("index.factory");
+  options.batch = static_cast<std::size_t>(std::max<std::int64_t>(config.GetInt("index.batch"), 1));
+  options.rebuild = rebuild;
+  options.progress = IndexProgressPrinter();
+  return options;
+}
+
 void PrintCrawlSummary(const retrieval::CrawlSummary& summary) {
   const retrieval::CrawlProgress& p = summary.progress;
   std::printf(

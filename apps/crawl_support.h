@@ -13,6 +13,7 @@
 #include "retrieval/address_policy.h"
 #include "retrieval/crawler.h"
 #include "retrieval/fetcher.h"
+#include "retrieval/indexer.h"
 
 namespace lumen::cli {
 
@@ -25,6 +26,9 @@ struct CrawlSettings {
 // Reads fetch.*, crawl.* and fetch.allow_addresses. Errors (kInvalidArgument) name the key and
 // where its value came from.
 Result<CrawlSettings> CrawlSettingsFromConfig(const Config& config);
+
+// index.factory and index.batch, with the progress bar of IndexProgressPrinter().
+retrieval::IndexerOptions IndexerOptionsFromConfig(const Config& config, bool rebuild);
 
 // Prints the crawl's totals and the reasons pages were skipped or failed, to stdout.
 void PrintCrawlSummary(const retrieval::CrawlSummary& summary);
