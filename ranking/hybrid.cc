@@ -58,6 +58,7 @@ HybridOptions HybridOptionsFromConfig(const Config& c) {
   o.expansion_terms =
       static_cast<int>(std::clamp<std::int64_t>(c.GetInt("ranking.expansion_terms"), 0, 64));
   o.expansion_weight = c.GetDouble("ranking.expansion_weight");
+  o.expansion_max_df = c.GetDouble("ranking.expansion_max_df");
   o.rerank_pool =
       static_cast<int>(std::clamp<std::int64_t>(c.GetInt("ranking.rerank_pool"), 0, 1000));
   o.title_weight = c.GetDouble("ranking.title_weight");
@@ -239,7 +240,13 @@ Result<std::vector<RankedPassage>> HybridRetriever::Search(std::string_view quer
         tf[w] += static_cast<double>(n) / static_cast<double>(std::max<std::size_t>(ws.size(), 1));
     }
     std::vector<std::pair<double, std::string>> ranked_terms;
-    for (const auto& [w, score] : tf) ranked_terms.emplace_back(score, w);
+    for (const auto& [w, score] : tf) {
+      // Words in a large share of the passages add little but cost the most to score.
+      if (lexical_ != nullptr && options_.expansion_max_df < 1.0 &&
+          lexical_->DocumentFraction(w) > options_.expansion_max_df)
+        continue;
+      ranked_terms.emplace_back(score, w);
+    }
     std::sort(ranked_terms.begin(), ranked_terms.end(), [](const auto& a, const auto& b) {
       return a.first != b.first ? a.first > b.first : a.second < b.second;
     });

@@ -63,6 +63,9 @@ struct HybridOptions {
   // that BM25 score (normalised) is added with `expansion_weight` (0 = off).
   int expansion_terms = 10;
   double expansion_weight = 0.3;
+  // Feedback words found in more than this fraction of the passages are not used (with the
+  // in-memory index; 1 = no limit).
+  double expansion_max_df = 1.0;
   int rerank_pool = 30;  // fused candidates that get rerank features
   double title_weight = 0.05;
   double phrase_weight = 0.05;

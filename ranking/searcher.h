@@ -21,7 +21,7 @@ struct Searcher {
   std::unique_ptr<retrieval::Embedder> embedder;  // null when unavailable
   std::unique_ptr<retrieval::VectorIndex> index;  // null when unavailable
   // In-memory BM25 index (ranking.lexical_index "memory"), built from the store on Open: about
-  // 10 s and 250 MB per million passages (docs/BENCHMARKS.md); null with "fts5".
+  // 50 s and 230 MB per million passages (docs/BENCHMARKS.md); null with "fts5".
   std::unique_ptr<retrieval::LexicalIndex> lexical;
   std::unique_ptr<HybridRetriever> retriever;
   std::string warning;  // why search is lexical only, or empty

@@ -335,6 +335,14 @@ double LexicalIndex::Idf(std::string_view word) const {
   return idf <= 0 ? 1e-6 : idf;
 }
 
+double LexicalIndex::DocumentFraction(std::string_view word) const {
+  std::shared_lock lock(mu_);
+  const std::int32_t id = FindTerm(word);
+  if (id < 0 || ids_.empty()) return 0;
+  return static_cast<double>(terms_[static_cast<std::size_t>(id)].docs.size()) /
+         static_cast<double>(ids_.size());
+}
+
 bool LexicalIndex::Knows(std::string_view word) const {
   std::shared_lock lock(mu_);
   return FindTerm(word) >= 0;

@@ -87,6 +87,9 @@ class LexicalIndex {
   // Inverse document frequency of `word` as the scorer uses it (0 for unknown words).
   double Idf(std::string_view word) const;
 
+  // Share of the passages holding `word`, tombstones included (0 for unknown words).
+  double DocumentFraction(std::string_view word) const;
+
   // True when `word` is something the index can score (a content word it has seen).
   bool Knows(std::string_view word) const;
 

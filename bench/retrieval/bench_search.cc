@@ -4,7 +4,7 @@
 // (/usr/share/doc/python3-doc, package python3-doc; Cranfield abstracts as a fallback).
 //
 //   bench_search [--passages N] [--factory "HNSW32,Flat"] [--queries Q] [--ef E] [--nprobe P]
-//                [--fts5-queries M] [--dir DIR]
+//                [--fts5-queries M] [--expansion-max-df F] [--dir DIR]
 //
 // Query latency is measured for BM25 alone and for hybrid search, with BM25 from the in-memory
 // index (retrieval/lexical_index.h) and from FTS5 (only the first M queries: FTS5 takes seconds
@@ -100,6 +100,7 @@ std::string Sanitize(std::string s) {
 int main(int argc, char** argv) {
   long passages = 10000, nqueries = 200, fts5_queries = -1;
   int ef = 128, nprobe = 32;
+  double expansion_max_df = 1.0;  // ranking.expansion_max_df
   std::string factory = "HNSW32,Flat", keep_dir;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
@@ -115,6 +116,8 @@ int main(int argc, char** argv) {
       nprobe = std::atoi(argv[i + 1]);
     else if (a == "--dir")
       keep_dir = argv[i + 1];
+    else if (a == "--expansion-max-df")
+      expansion_max_df = std::atof(argv[i + 1]);
     else if (a == "--fts5-queries")
       fts5_queries = std::atol(argv[i + 1]);
     else {
@@ -328,9 +331,12 @@ int main(int argc, char** argv) {
         Percentile(cpu_ms, 0.99), ms.size(), Load());
     return true;
   };
-  ranking::HybridRetriever memory_approx(**store, &embedder, approx->get(), {}, lexical->get());
-  ranking::HybridRetriever memory_exact(**store, &embedder, exact->get(), {}, lexical->get());
-  ranking::HybridRetriever fts5_approx(**store, &embedder, approx->get(), {});
+  ranking::HybridOptions options;
+  options.expansion_max_df = expansion_max_df;
+  ranking::HybridRetriever memory_approx(**store, &embedder, approx->get(), options,
+                                         lexical->get());
+  ranking::HybridRetriever memory_exact(**store, &embedder, exact->get(), options, lexical->get());
+  ranking::HybridRetriever fts5_approx(**store, &embedder, approx->get(), options);
   auto bm25 = [](const ranking::HybridRetriever& r) {
     return
         [&r](const std::string& q) { return r.Search(q, 10, ranking::RetrievalMode::kBm25).ok(); };
@@ -348,8 +354,8 @@ int main(int argc, char** argv) {
     return 1;
   std::printf(
       "reproduce: build-*/bench/retrieval/bench_search --passages %ld --queries %ld --factory "
-      "\"%s\" --ef %d --nprobe %d --fts5-queries %ld\n",
-      passages, nqueries, factory.c_str(), ef, nprobe, fts5_queries);
+      "\"%s\" --ef %d --nprobe %d --fts5-queries %ld --expansion-max-df %g\n",
+      passages, nqueries, factory.c_str(), ef, nprobe, fts5_queries, expansion_max_df);
   if (keep_dir.empty()) fs::remove_all(dir);
   return 0;
 }

@@ -170,6 +170,8 @@ TEST_F(LexicalIndexTest, StemsWeighsTitlesAndAddsWeights) {
   ASSERT_EQ(once.size(), twice.size());
   EXPECT_NEAR(twice.front().score, 2 * once.front().score, 1e-4);
   EXPECT_GT(index->Idf("panels"), index->Idf("flutter"));
+  EXPECT_NEAR(index->DocumentFraction("flutters"), 2.0 / 6.0, 1e-9);
+  EXPECT_EQ(index->DocumentFraction("absent"), 0.0);
   EXPECT_TRUE(index->Knows("panel"));
   EXPECT_FALSE(index->Knows("the"));
 }
