@@ -36,11 +36,11 @@ configure() {  # configure DIR [cmake args...]
   fi
 }
 
-build() {
+build() {  # build [TARGET...]: everything by default
   setup
-  say "building ($BUILD_DIR, $JOBS jobs)"
+  say "building ${*:-everything} ($BUILD_DIR, $JOBS jobs)"
   configure "$BUILD_DIR"
-  cmake --build "$BUILD_DIR" -j "$JOBS"
+  cmake --build "$BUILD_DIR" -j "$JOBS" ${1:+--target "$@"}
 }
 
 sources() {
@@ -99,13 +99,13 @@ run_fuzzers() {
 case "${1:-}" in
   run|demo)
     shift
-    build
+    build lumen
     say "starting lumen demo (Ctrl-C stops it; a second run reuses its data)"
     exec "$BUILD_DIR/lumen" demo "$@"
     ;;
   serve)
     shift
-    build
+    build lumen
     say "starting lumen serve (Ctrl-C stops it)"
     exec "$BUILD_DIR/lumen" serve "$@"
     ;;
