@@ -65,8 +65,8 @@ int Run(CommandContext& ctx) {
     ctx.global.overrides.emplace_back("server.host", ctx.flags.Get("host"));
   if (ctx.flags.Has("port"))
     ctx.global.overrides.emplace_back("server.port", ctx.flags.Get("port"));
-  std::optional<Config> config = ctx.LoadConfig();
   if (int rc = ApplyLiveSearchFlags(ctx); rc != kExitOk) return rc;
+  std::optional<Config> config = ctx.LoadConfig();
   if (!config) return kExitUsage;
   if (ctx.flags.Has("print-config")) {
     std::cout << config->json().dump(2) << std::endl;
