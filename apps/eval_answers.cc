@@ -116,7 +116,7 @@ int Run(CommandContext& ctx) {
 
   const bool verbose = ctx.flags.Has("verbose");
   int source_at1 = 0, source_at5 = 0, cited_at1 = 0, cited_at5 = 0, answered = 0;
-  double recall_sum = 0, precision_sum = 0;
+  double recall_sum = 0, precision_sum = 0, on_page_sum = 0;
   std::vector<double> latencies;
   nlohmann::json per_question = nlohmann::json::array();
   for (const EvalQuestion& q : *questions) {
@@ -136,6 +136,20 @@ int Run(CommandContext& ctx) {
     for (const web::ShownSource& s : r.sources) {
       if (cited.count(s.source.n)) cited_urls.push_back(s.source.url);
     }
+    // Share of the answer's sentences that cite an answering page: sentences that cite only
+    // other pages are at best background, at worst off the point.
+    int on_page = 0, cited_sentences = 0;
+    for (const auto& sentence : r.answer.sentences) {
+      if (sentence.cited.empty()) continue;
+      ++cited_sentences;
+      on_page += std::any_of(sentence.cited.begin(), sentence.cited.end(), [&](int n) {
+        return std::any_of(r.sources.begin(), r.sources.end(), [&](const web::ShownSource& s) {
+          return s.source.n == n && IsAnsweringPage(s.source.url, q.pages);
+        });
+      });
+    }
+    const double on_page_share = cited_sentences > 0 ? double(on_page) / cited_sentences : 0;
+    on_page_sum += on_page_share;
     const int source_rank = FirstAnsweringRank(source_urls, q.pages);
     const int cited_rank = FirstAnsweringRank(cited_urls, q.pages);
     source_at1 += source_rank == 1;
@@ -152,12 +166,12 @@ int Run(CommandContext& ctx) {
                             {"cited_rank", cited_rank},
                             {"citation_recall", r.answer.check.citation_recall},
                             {"citation_precision", r.answer.check.citation_precision},
+                            {"sentences_citing_answering_page", on_page_share},
                             {"ms", response->total_ms},
                             {"first_source", source_urls.empty() ? "" : source_urls[0]}});
     if (verbose) {
-      std::printf("%-60.60s source@%d cited@%d recall %.2f precision %.2f  %s\n", q.query.c_str(),
-                  source_rank, cited_rank, r.answer.check.citation_recall,
-                  r.answer.check.citation_precision,
+      std::printf("%-60.60s source@%d cited@%d on-page %.2f  %s\n", q.query.c_str(), source_rank,
+                  cited_rank, on_page_share,
                   source_urls.empty() ? "(no sources)" : UrlPath(source_urls[0]).c_str());
     }
   }
@@ -170,6 +184,7 @@ int Run(CommandContext& ctx) {
                             {"citation_recall", recall_sum / n},
                             {"citation_precision", precision_sum / n},
                             {"answered", answered / n},
+                            {"sentences_citing_answering_page", on_page_sum / n},
                             {"latency_ms_p50", Percentile(latencies, 0.5)},
                             {"latency_ms_p95", Percentile(latencies, 0.95)},
                             {"mode", stack->backend ? stack->backend->name() : "extractive"}};
@@ -183,10 +198,11 @@ int Run(CommandContext& ctx) {
       "answering page among the sources:        recall@1 %.3f  recall@5 %.3f\n"
       "answering page among the cited sources:  recall@1 %.3f  recall@5 %.3f\n"
       "citation recall %.3f  citation precision %.3f  answered %.3f\n"
+      "answer sentences citing an answering page %.3f\n"
       "latency p50 %.1f ms  p95 %.1f ms (in process, no cache)\n",
       questions->size(), summary["mode"].get<std::string>().c_str(), source_at1 / n, source_at5 / n,
       cited_at1 / n, cited_at5 / n, recall_sum / n, precision_sum / n, answered / n,
-      Percentile(latencies, 0.5), Percentile(latencies, 0.95));
+      on_page_sum / n, Percentile(latencies, 0.5), Percentile(latencies, 0.95));
   return kExitOk;
 }
 
