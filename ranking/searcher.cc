@@ -46,4 +46,24 @@ Result<std::unique_ptr<Searcher>> Searcher::Open(const Config& config) {
   return s;
 }
 
+Status Searcher::IndexStoredPage(const retrieval::UpsertResult& page) {
+  if (!embedder || !index || page.unchanged) return Status::Ok();
+  if (!page.removed_passage_ids.empty()) {
+    LUMEN_RETURN_IF_ERROR(index->Remove(page.removed_passage_ids));
+  }
+  if (page.added_passage_ids.empty()) return Status::Ok();
+  LUMEN_ASSIGN_OR_RETURN(std::vector<retrieval::PassageView> views,
+                         store->GetPassages(page.added_passage_ids));
+  std::vector<std::string> texts;
+  std::vector<std::int64_t> ids;
+  for (const retrieval::PassageView& v : views) {
+    texts.push_back(retrieval::EmbeddingText(v));
+    ids.push_back(v.id);
+  }
+  const std::vector<std::string_view> refs(texts.begin(), texts.end());
+  std::vector<float> vectors;
+  LUMEN_RETURN_IF_ERROR(embedder->Embed(refs, retrieval::EmbedRole::kPassage, vectors));
+  return index->Add(ids, vectors);
+}
+
 }  // namespace lumen::ranking

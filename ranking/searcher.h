@@ -28,6 +28,12 @@ struct Searcher {
 
   // kNotFound when the data dir has no store yet (nothing crawled or indexed).
   static Result<std::unique_ptr<Searcher>> Open(const Config& config);
+
+  // Brings the in-memory vector index up to date with one page just written to the store (a
+  // live search's): embeds its new passages and drops the previous version's. Not persisted —
+  // the next `lumen index` writes them to vectors.faiss. A no-op without embedder or index.
+  // Safe while other threads search.
+  Status IndexStoredPage(const retrieval::UpsertResult& page);
 };
 
 }  // namespace lumen::ranking

@@ -186,6 +186,7 @@ LiveFetchReport LiveFetcher::FetchAndStore(std::span<const SearchHit> hits,
     if (!stored.ok()) return done(i, "store_error");
     report.pages[i].page_id = stored->page_id;
     report.pages[i].passages = static_cast<int>(passages.size());
+    if (on_stored_ && !on_stored_(*stored).ok()) return done(i, "index_error");
     done(i, "ok");
   };
 

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -54,12 +55,13 @@ struct LiveFetchOptions {
 struct LivePage {
   std::string url;
   // ok | fresh | over_budget | robots_disallowed | robots_unreachable | empty_page |
-  // store_error | a fetcher reason (blocked_address, http_404, timeout, ...)
+  // store_error | index_error | a fetcher reason (blocked_address, http_404, timeout, ...)
   std::string outcome;
   double ms = 0;  // from the start of FetchAndStore until this page's outcome
   int passages = 0;
   std::int64_t page_id = 0;  // stored page (ok, fresh), else 0
-  bool read() const { return outcome == "ok" || outcome == "fresh"; }
+  // index_error: stored and searchable by BM25, but its vectors could not be added.
+  bool read() const { return outcome == "ok" || outcome == "fresh" || outcome == "index_error"; }
 };
 
 struct LiveFetchReport {
@@ -78,8 +80,16 @@ class LiveFetcher {
 
   const LiveFetchOptions& options() const { return options_; }
 
+  // Called on the fetching thread with each page as soon as it is stored, before FetchAndStore
+  // returns, e.g. to embed its passages into the vector index so that this question's dense
+  // retrieval already sees them. Its failure is reported in the page's outcome ("index_error")
+  // but the page stays stored and found by BM25.
+  using StoredHook = std::function<Status(const UpsertResult&)>;
+  void set_on_stored(StoredHook hook) { on_stored_ = std::move(hook); }
+
  private:
   Store& store_;
+  StoredHook on_stored_;
   LiveFetchOptions options_;
   AddressPolicy policy_;
   RobotsCache robots_;

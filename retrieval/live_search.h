@@ -41,6 +41,7 @@ class LiveSearch {
 
   std::string_view provider_name() const { return provider_->name(); }
   const LiveFetcher& fetcher() const { return *fetcher_; }
+  LiveFetcher& fetcher() { return *fetcher_; }
 
  private:
   std::unique_ptr<SearchProvider> provider_;

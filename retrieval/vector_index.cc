@@ -119,6 +119,7 @@ bool VectorIndex::SupportsRemoval() const {
 }
 
 Status VectorIndex::Train(std::span<const float> vectors) {
+  std::unique_lock lock(mu_);
   const auto d = static_cast<std::size_t>(info_.dimension);
   if (vectors.size() % d != 0) return InvalidArgument("training data is not n * dimension floats");
   try {
@@ -130,6 +131,7 @@ Status VectorIndex::Train(std::span<const float> vectors) {
 }
 
 Status VectorIndex::Add(std::span<const std::int64_t> ids, std::span<const float> vectors) {
+  std::unique_lock lock(mu_);
   const auto d = static_cast<std::size_t>(info_.dimension);
   if (vectors.size() != ids.size() * d)
     return InvalidArgument("Add: " + std::to_string(ids.size()) + " ids but " +
@@ -158,6 +160,7 @@ Status VectorIndex::Add(std::span<const std::int64_t> ids, std::span<const float
 }
 
 Status VectorIndex::Remove(std::span<const std::int64_t> ids) {
+  std::unique_lock lock(mu_);
   faiss::IndexIDMap2* map = IdMap(index_.get());
   std::vector<idx_t> present;
   for (std::int64_t id : ids)
@@ -178,6 +181,7 @@ Status VectorIndex::Remove(std::span<const std::int64_t> ids) {
 }
 
 void VectorIndex::SetSearchParameters(int ef_search, int nprobe) {
+  std::unique_lock lock(mu_);
   faiss::Index* sub = IdMap(index_.get())->index;
   if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(sub); hnsw && ef_search > 0)
     hnsw->hnsw.efSearch = ef_search;
@@ -186,11 +190,12 @@ void VectorIndex::SetSearchParameters(int ef_search, int nprobe) {
 }
 
 Result<std::vector<DenseHit>> VectorIndex::Search(std::span<const float> query, int k) const {
+  std::shared_lock lock(mu_);
   if (query.size() != static_cast<std::size_t>(info_.dimension))
     return InvalidArgument("query vector has " + std::to_string(query.size()) +
                            " components, the index " + std::to_string(info_.dimension));
   std::vector<DenseHit> hits;
-  if (k <= 0 || size() == 0) return hits;
+  if (k <= 0 || SizeLocked() == 0) return hits;
   if (std::all_of(query.begin(), query.end(), [](float x) { return x == 0.0f; })) return hits;
   const idx_t want = std::min<idx_t>(static_cast<idx_t>(k) + static_cast<idx_t>(tombstones_.size()),
                                      index_->ntotal);
@@ -213,7 +218,8 @@ Result<std::vector<DenseHit>> VectorIndex::Search(std::span<const float> query, 
 }
 
 Result<std::vector<float>> VectorIndex::Reconstruct(std::int64_t id) const {
-  if (!Contains(id)) return NotFound("no vector for passage " + std::to_string(id));
+  std::shared_lock lock(mu_);
+  if (!ContainsLocked(id)) return NotFound("no vector for passage " + std::to_string(id));
   std::vector<float> v(static_cast<std::size_t>(info_.dimension));
   try {
     index_->reconstruct(id, v.data());
@@ -224,14 +230,25 @@ Result<std::vector<float>> VectorIndex::Reconstruct(std::int64_t id) const {
 }
 
 bool VectorIndex::Contains(std::int64_t id) const {
+  std::shared_lock lock(mu_);
+  return ContainsLocked(id);
+}
+
+bool VectorIndex::ContainsLocked(std::int64_t id) const {
   return IdMap(index_.get())->rev_map.count(id) > 0 && !tombstones_.count(id);
 }
 
 std::int64_t VectorIndex::size() const {
+  std::shared_lock lock(mu_);
+  return SizeLocked();
+}
+
+std::int64_t VectorIndex::SizeLocked() const {
   return index_->ntotal - static_cast<std::int64_t>(tombstones_.size());
 }
 
 double VectorIndex::BytesPerVector() const {
+  std::shared_lock lock(mu_);
   if (index_->ntotal == 0) return 0;
   // Serialise to measure the payload, then add the id maps' in-memory cost.
   faiss::VectorIOWriter writer;
@@ -242,6 +259,7 @@ double VectorIndex::BytesPerVector() const {
 }
 
 Status VectorIndex::Save(const std::string& path) const {
+  std::shared_lock lock(mu_);
   std::string bytes;
   try {
     faiss::VectorIOWriter writer;
@@ -256,12 +274,13 @@ Status VectorIndex::Save(const std::string& path) const {
                          {"dimension", info_.dimension},
                          {"factory", info_.factory},
                          {"applied_seq", info_.applied_seq},
-                         {"vectors", size()},
+                         {"vectors", SizeLocked()},
                          {"tombstones", tombstones_}};
   return WriteFileAtomically(SidecarPath(path), meta.dump(2) + "\n");
 }
 
 Status VectorIndex::UseDevice(std::string_view device) {
+  std::unique_lock lock(mu_);
   if (device == "cpu") {
     gpu_index_.reset();
     return Status::Ok();

@@ -18,13 +18,15 @@
 // is CPU-only, so the CPU path is what is built and tested here.
 //
 // Threading: Search is const and may run from several threads at once (each search runs on its
-// calling thread: it sets that thread's OpenMP team size to 1); Add, Remove, Train and
-// SetSearchParameters need exclusive access (the caller's lock).
+// calling thread: it sets that thread's OpenMP team size to 1); Add, Remove, Train,
+// SetSearchParameters and UseDevice take an internal lock exclusively, so they may run while
+// other threads search (a live search adds the passages it has just read).
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <set>
+#include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -100,6 +102,12 @@ class VectorIndex {
   VectorIndex() = default;
   bool SupportsRemoval() const;
 
+  std::int64_t SizeLocked() const;
+  bool ContainsLocked(std::int64_t id) const;
+
+  // Searches (and the other const reads) share it; Add, Remove, Train and device changes take it
+  // alone — a live search adds the passages it reads while other requests search.
+  mutable std::shared_mutex mu_;
   VectorIndexInfo info_;
   std::unique_ptr<faiss::Index> index_;  // an IndexIDMap2
   std::unique_ptr<faiss::Index> gpu_index_;

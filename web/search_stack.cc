@@ -71,6 +71,12 @@ Result<SearchStack> SearchStack::Open(const Config& config, Logger& log) {
         retrieval::LiveSearchFromConfig(config, *s.searcher->store);
     if (!live.ok()) return live.status();
     s.live = std::move(*live);
+    // Pages read for a question get their vectors at once, so dense retrieval ranks them for
+    // that same question (and the next) like the rest of the index.
+    s.live->fetcher().set_on_stored(
+        [searcher = s.searcher.get()](const retrieval::UpsertResult& page) {
+          return searcher->IndexStoredPage(page);
+        });
   }
 
   Result<std::unique_ptr<answer::ModelBackend>> backend = BackendFromConfig(config);

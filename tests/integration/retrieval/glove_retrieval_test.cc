@@ -9,7 +9,10 @@
 #include <sstream>
 
 #include "ranking/evaluation.h"
+#include "ranking/searcher.h"
 #include "retrieval/glove_embedder.h"
+#include "retrieval/indexer.h"
+#include "retrieval/store.h"
 #include "tests/support/subprocess.h"
 
 namespace lumen {
@@ -137,6 +140,75 @@ TEST_F(GloveRetrievalTest, IndexThenAskRetrievalOnlyThroughTheCli) {
   EXPECT_NE(mismatch.err.find("lumen index --rebuild"), std::string::npos) << mismatch.err;
   const auto rebuilt = RunProcess({kLumen, "index", "--rebuild", "--data-dir", data});
   EXPECT_EQ(rebuilt.code, 0) << rebuilt.err;
+}
+
+// A page written to the store while the server runs (a live search's) gets its vectors at once:
+// dense retrieval finds it for the same question, and a new version replaces the old vectors.
+TEST_F(GloveRetrievalTest, StoredPageIsEmbeddedIntoTheOpenIndex) {
+  Result<Config> config = Config::Load({.overrides = {{"data_dir", dir_.string()}}});
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  auto page = [](const std::string& url, const std::string& text) {
+    retrieval::PageRecord r;
+    r.url = url;
+    r.title = "Notes";
+    r.site = "example.org";
+    r.text = text;
+    r.content_hash = std::to_string(std::hash<std::string>()(text));
+    retrieval::Passage p;
+    p.text = text;
+    p.end = text.size();
+    return std::make_pair(r, std::vector<retrieval::Passage>{p});
+  };
+  {
+    auto store = retrieval::Store::Open(dir_.string(), ranking::StoreOptionsFromConfig(*config));
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    for (const auto& [url, text] : std::vector<std::pair<std::string, std::string>>{
+             {"https://example.org/rivers", "Rivers carry water from mountains to the sea."},
+             {"https://example.org/bread", "Bakers knead dough and bake bread in hot ovens."}}) {
+      auto [r, passages] = page(url, text);
+      ASSERT_TRUE((*store)->UpsertPage(r, passages).ok());
+    }
+    auto embedder = retrieval::CreateEmbedder(*config);
+    ASSERT_TRUE(embedder.ok()) << embedder.status().message();
+    retrieval::IndexerOptions options;
+    options.rebuild = true;
+    ASSERT_TRUE(retrieval::UpdateVectorIndex(**store, **embedder, dir_.string(), options).ok());
+  }
+  auto searcher = ranking::Searcher::Open(*config);
+  ASSERT_TRUE(searcher.ok()) << searcher.status().message();
+  ranking::Searcher& s = **searcher;
+  ASSERT_TRUE(s.embedder && s.index) << s.warning;
+  const std::int64_t before = s.index->size();
+
+  auto [r, passages] = page("https://example.org/violin",
+                            "The violin is a string instrument played with a bow by musicians.");
+  Result<retrieval::UpsertResult> stored = s.store->UpsertPage(r, passages);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->added_passage_ids.size(), 1u);
+  const std::int64_t first_id = stored->added_passage_ids[0];
+  EXPECT_FALSE(s.index->Contains(first_id));
+  ASSERT_TRUE(s.IndexStoredPage(*stored).ok());
+  EXPECT_TRUE(s.index->Contains(first_id));
+  EXPECT_EQ(s.index->size(), before + 1);
+  std::vector<float> q;
+  const std::string_view question = "violin string instrument musicians";
+  ASSERT_TRUE(s.embedder->Embed({&question, 1}, retrieval::EmbedRole::kQuery, q).ok());
+  auto hits = s.index->Search(q, 1);
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ((*hits)[0].passage_id, first_id);
+
+  // A new version of the page: its old passage's vector goes, the new one comes.
+  auto [r2, passages2] =
+      page("https://example.org/violin",
+           "A violin has four strings tuned in fifths and a hollow wooden body.");
+  Result<retrieval::UpsertResult> again = s.store->UpsertPage(r2, passages2);
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE(s.IndexStoredPage(*again).ok());
+  EXPECT_FALSE(s.index->Contains(first_id));
+  ASSERT_EQ(again->added_passage_ids.size(), 1u);
+  EXPECT_TRUE(s.index->Contains(again->added_passage_ids[0]));
+  EXPECT_EQ(s.index->size(), before + 1);
 }
 
 }  // namespace
