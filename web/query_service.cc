@@ -93,6 +93,7 @@ Result<QueryServiceOptions> QueryServiceOptions::FromConfig(const Config& config
   LUMEN_RETURN_IF_ERROR(positive("search.retrieval_budget_ms", 10, 600000, o.retrieval_budget_ms));
   LUMEN_RETURN_IF_ERROR(positive("search.cache_entries", 0, 10'000'000, o.cache_entries));
   LUMEN_RETURN_IF_ERROR(positive("search.cache_ttl_s", 0, 86400 * 7, o.cache_ttl_s));
+  LUMEN_RETURN_IF_ERROR(positive("answer.max_tokens", 1, 32768, o.max_tokens));
   return o;
 }
 
@@ -106,7 +107,8 @@ QueryService::QueryService(QueryServiceOptions options, const ranking::HybridRet
       log_(log),
       live_(live),
       store_(store),
-      writer_(backend, answer::AnswerOptions{.max_source_chars = options.max_source_chars}),
+      writer_(backend, answer::AnswerOptions{.max_tokens = options.max_tokens,
+                                             .max_source_chars = options.max_source_chars}),
       cache_(options.cache_entries, std::chrono::seconds(options.cache_ttl_s)) {}
 
 std::vector<answer::Turn> QueryService::Thread(const std::string& id) {

@@ -40,6 +40,7 @@ namespace lumen::web {
 struct QueryServiceOptions {
   int max_sources = 6;             // sources numbered for one answer
   int max_source_chars = 1500;     // each source's text given to the writer
+  int max_tokens = 400;            // longest generated answer (answer.max_tokens)
   int source_token_budget = 2000;  // all sources' text together (ranking::SelectSources)
   int max_query_chars = 2000;
   std::int64_t deadline_ms = 10000;  // whole request

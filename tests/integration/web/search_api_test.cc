@@ -341,5 +341,18 @@ TEST_F(SearchApiTest, SearchPageRendersCitationsSourcesAndTheSponsoredLabelFirst
   EXPECT_EQ(html.find("Promoted"), std::string::npos);
 }
 
+TEST(QueryServiceOptionsTest, ReadsAnswerMaxTokensAndRejectsOutOfRange) {
+  Result<Config> c = Config::Load({.overrides = {{"answer.max_tokens", "77"}}});
+  ASSERT_TRUE(c.ok());
+  Result<QueryServiceOptions> o = QueryServiceOptions::FromConfig(*c);
+  ASSERT_TRUE(o.ok()) << o.status().message();
+  EXPECT_EQ(o->max_tokens, 77);
+  Result<Config> bad = Config::Load({.overrides = {{"answer.max_tokens", "0"}}});
+  ASSERT_TRUE(bad.ok());
+  Result<QueryServiceOptions> rejected = QueryServiceOptions::FromConfig(*bad);
+  ASSERT_FALSE(rejected.ok());
+  EXPECT_NE(rejected.status().message().find("answer.max_tokens"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace lumen::web
