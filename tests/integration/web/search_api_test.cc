@@ -12,6 +12,7 @@
 
 #include "ads/catalog.h"
 #include "ads/sqlite_store.h"
+#include "tests/integration/web/web_fixture.h"
 #include "web/chat_completions.h"
 #include "web/search_page.h"
 
@@ -21,41 +22,9 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-// A tiny documentation corpus.
+// A tiny documentation corpus (the one `lumen serve` tests use).
 void Seed(retrieval::Store& store) {
-  struct Doc {
-    const char* url;
-    const char* title;
-    const char* heading;
-    const char* text;
-  };
-  const Doc docs[] = {
-      {"http://docs.test/library/csv.html", "csv — CSV File Reading and Writing", "Module Contents",
-       "The csv module implements classes to read and write tabular data in CSV format. The "
-       "csv.reader function returns a reader object which will iterate over lines in the given "
-       "CSV file. Each row read from the csv file is returned as a list of strings."},
-      {"http://docs.test/tutorial/inputoutput.html", "Input and Output",
-       "Reading and Writing Files",
-       "open() returns a file object, and is most commonly used with two arguments: open(filename, "
-       "mode). It is good practice to use the with keyword when dealing with file objects."},
-      {"http://docs.test/library/json.html", "json — JSON encoder and decoder", "Basic Usage",
-       "JSON is a lightweight data interchange format. Use json.dumps to serialize an object to a "
-       "JSON formatted string and json.loads to parse one."},
-  };
-  for (const Doc& d : docs) {
-    retrieval::PageRecord page;
-    page.url = d.url;
-    page.title = d.title;
-    page.site = "docs.test";
-    page.text = d.text;
-    page.content_hash = std::to_string(std::hash<std::string>{}(d.text));
-    retrieval::Passage p;
-    p.heading_path = d.heading;
-    p.begin = 0;
-    p.end = page.text.size();
-    p.text = page.text;
-    ASSERT_TRUE(store.UpsertPage(page, std::span<const retrieval::Passage>(&p, 1)).ok());
-  }
+  ASSERT_EQ(test_support::SeedDocs(store), "");
 }
 
 class SearchApiTest : public ::testing::Test {

@@ -24,6 +24,47 @@ struct WebFixture {
   std::string account_password = "correct horse battery";
 };
 
+// The tiny documentation corpus: three pages (csv, file I/O, json), one passage each. Returns an
+// error message, "" on success.
+inline std::string SeedDocs(retrieval::Store& store) {
+  struct Doc {
+    const char* url;
+    const char* title;
+    const char* heading;
+    const char* text;
+  };
+  const Doc docs[] = {
+      {"http://docs.test/library/csv.html", "csv — CSV File Reading and Writing", "Module Contents",
+       "The csv module implements classes to read and write tabular data in CSV format. The "
+       "csv.reader function returns a reader object which will iterate over lines in the given "
+       "CSV file. Each row read from the csv file is returned as a list of strings."},
+      {"http://docs.test/tutorial/inputoutput.html", "Input and Output",
+       "Reading and Writing Files",
+       "open() returns a file object, and is most commonly used with two arguments: "
+       "open(filename, mode). It is good practice to use the with keyword when dealing with "
+       "file objects."},
+      {"http://docs.test/library/json.html", "json — JSON encoder and decoder", "Basic Usage",
+       "JSON is a lightweight data interchange format. Use json.dumps to serialize an object to "
+       "a JSON formatted string and json.loads to parse one."},
+  };
+  for (const Doc& d : docs) {
+    retrieval::PageRecord page;
+    page.url = d.url;
+    page.title = d.title;
+    page.site = "docs.test";
+    page.text = d.text;
+    page.content_hash = std::to_string(std::hash<std::string>{}(d.text));
+    retrieval::Passage p;
+    p.heading_path = d.heading;
+    p.begin = 0;
+    p.end = page.text.size();
+    p.text = page.text;
+    auto r = store.UpsertPage(page, std::span<const retrieval::Passage>(&p, 1));
+    if (!r.ok()) return r.status().ToString();
+  }
+  return "";
+}
+
 // Fills `dir` (created if needed). Returns an error message, "" on success.
 inline std::string SeedWebDataDir(const std::filesystem::path& dir, bool with_ads,
                                   WebFixture* out = nullptr) {
@@ -31,42 +72,7 @@ inline std::string SeedWebDataDir(const std::filesystem::path& dir, bool with_ad
   {
     auto store = retrieval::Store::Open(dir.string());
     if (!store.ok()) return store.status().ToString();
-    struct Doc {
-      const char* url;
-      const char* title;
-      const char* heading;
-      const char* text;
-    };
-    const Doc docs[] = {
-        {"http://docs.test/library/csv.html", "csv — CSV File Reading and Writing",
-         "Module Contents",
-         "The csv module implements classes to read and write tabular data in CSV format. The "
-         "csv.reader function returns a reader object which will iterate over lines in the given "
-         "CSV file. Each row read from the csv file is returned as a list of strings."},
-        {"http://docs.test/tutorial/inputoutput.html", "Input and Output",
-         "Reading and Writing Files",
-         "open() returns a file object, and is most commonly used with two arguments: "
-         "open(filename, mode). It is good practice to use the with keyword when dealing with "
-         "file objects."},
-        {"http://docs.test/library/json.html", "json — JSON encoder and decoder", "Basic Usage",
-         "JSON is a lightweight data interchange format. Use json.dumps to serialize an object to "
-         "a JSON formatted string and json.loads to parse one."},
-    };
-    for (const Doc& d : docs) {
-      retrieval::PageRecord page;
-      page.url = d.url;
-      page.title = d.title;
-      page.site = "docs.test";
-      page.text = d.text;
-      page.content_hash = std::to_string(std::hash<std::string>{}(d.text));
-      retrieval::Passage p;
-      p.heading_path = d.heading;
-      p.begin = 0;
-      p.end = page.text.size();
-      p.text = page.text;
-      auto r = (*store)->UpsertPage(page, std::span<const retrieval::Passage>(&p, 1));
-      if (!r.ok()) return r.status().ToString();
-    }
+    if (std::string e = SeedDocs(**store); !e.empty()) return e;
   }
   if (!with_ads) return "";
   auto ad_store = ads::SqliteStore::Open((dir / "ads.db").string());
