@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/eval.h"
+#include "retrieval/url.h"
 #include "web/query_service.h"
 #include "web/search_stack.h"
 
@@ -51,13 +52,11 @@ Result<std::vector<EvalQuestion>> ReadQuestions(const std::string& path) {
   return out;
 }
 
-// The URL's path without a query or fragment: "http://h:1/library/csv.html#x" -> "/library/...".
+// The URL's path without its query: "http://h:1/library/csv.html?x#y" -> "/library/csv.html".
 std::string UrlPath(const std::string& url) {
-  std::size_t start = url.find("://");
-  start = url.find('/', start == std::string::npos ? 0 : start + 3);
-  if (start == std::string::npos) return "/";
-  const std::size_t end = url.find_first_of("?#", start);
-  return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  Result<retrieval::UrlParts> parts = retrieval::SplitUrl(url);
+  if (!parts.ok()) return url;
+  return parts->path.substr(0, parts->path.find('?'));
 }
 
 bool IsAnsweringPage(const std::string& url, const std::vector<std::string>& pages) {
