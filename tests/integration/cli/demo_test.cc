@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
@@ -110,6 +111,29 @@ TEST_F(DemoTest, BuildsOnceAnswersWithCitedPagesAndASponsoredSlotThenReuses) {
   proc_->Signal(SIGTERM);
   EXPECT_EQ(proc_->Wait(20s), 0) << proc_->err();
   EXPECT_TRUE(fs::exists(data_dir_ / "demo" / "demo.json"));
+
+  // `lumen eval answers` over the demo's data: the csv question's answering page ranks first;
+  // a malformed evaluation file is a usage error naming the line.
+  const fs::path questions = data_dir_ / "questions.jsonl";
+  std::ofstream(questions) << R"({"q": "how do I read a CSV file?", "pages": ["library/csv.html"]})"
+                           << "\n"
+                           << R"({"q": "decode a JSON string", "pages": ["library/json.html"]})"
+                           << "\n";
+  test_support::RunResult eval = test_support::RunProcess(
+      {kLumen, "eval", "answers", "--questions", questions.string(), "--data-dir",
+       (data_dir_ / "demo").string(), "--json", "--log-level", "error"});
+  ASSERT_EQ(eval.code, 0) << eval.err;
+  const nlohmann::json figures = nlohmann::json::parse(eval.out);
+  EXPECT_EQ(figures["questions"], 2);
+  EXPECT_DOUBLE_EQ(figures["source_recall_at_1"].get<double>(), 1.0) << eval.out;
+  EXPECT_EQ(figures["per_question"][0]["source_rank"], 1);
+  std::ofstream(questions) << R"({"q": "no pages"})"
+                           << "\n";
+  test_support::RunResult bad =
+      test_support::RunProcess({kLumen, "eval", "answers", "--questions", questions.string(),
+                                "--data-dir", (data_dir_ / "demo").string()});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("questions.jsonl:1"), std::string::npos) << bad.err;
 
   // Second run: the data is reused, nothing is crawled again, and it answers the same.
   const int port2 = Start();
