@@ -1,6 +1,4 @@
 // lumen crawl: crawl pages into the store (robots.txt, extraction, passages).
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -14,12 +12,6 @@
 
 namespace lumen::cli {
 namespace {
-
-std::atomic<bool> g_stop{false};
-
-extern "C" void OnSignal(int) {
-  g_stop.store(true);
-}
 
 int Run(CommandContext& ctx) {
   const std::vector<std::string>& seeds = ctx.flags.positionals();
@@ -54,12 +46,10 @@ int Run(CommandContext& ctx) {
   retrieval::Fetcher fetcher(*fetch_options, settings->policy);
   retrieval::Crawler crawler(**store, fetcher, *options, log);
 
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
-  auto on_progress = CrawlProgressPrinter(log);
-  Result<retrieval::CrawlSummary> summary = crawler.Run(seeds, g_stop, on_progress);
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
+  Result<retrieval::CrawlSummary> summary = [&] {
+    StopOnSignal interrupt;
+    return crawler.Run(seeds, interrupt.stop(), CrawlProgressPrinter(log));
+  }();
   EndProgressLine();
   if (!summary.ok()) {
     const int code =

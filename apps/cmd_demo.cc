@@ -8,8 +8,6 @@
 // seconds. The corpus server keeps running next to the search server, so the sources' links
 // open the documentation pages.
 #include <algorithm>
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -35,12 +33,6 @@ namespace fs = std::filesystem;
 
 constexpr int kDemoFormat = 1;  // bump when the demo's data must be rebuilt
 constexpr int kDefaultCorpusPort = 8079;
-
-std::atomic<bool> g_stop{false};
-
-extern "C" void OnDemoSignal(int) {
-  g_stop.store(true);
-}
 
 void Step(int n, const std::string& what) {
   std::cerr << "[" << n << "/5] " << what << std::endl;
@@ -130,12 +122,11 @@ Result<retrieval::CrawlSummary> CrawlCorpus(const Config& config, retrieval::Sto
   settings.fetch.per_host_delay_ms = 0;  // our own server on loopback: no need for politeness
   retrieval::Fetcher fetcher(settings.fetch, settings.policy);
   retrieval::Crawler crawler(store, fetcher, settings.crawl, log);
-  std::signal(SIGINT, OnDemoSignal);
-  std::signal(SIGTERM, OnDemoSignal);
-  Result<retrieval::CrawlSummary> summary = crawler.Run(
-      {base_url + "/index.html", base_url + "/contents.html"}, g_stop, CrawlProgressPrinter(log));
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
+  Result<retrieval::CrawlSummary> summary = [&] {
+    StopOnSignal interrupt;
+    return crawler.Run({base_url + "/index.html", base_url + "/contents.html"}, interrupt.stop(),
+                       CrawlProgressPrinter(log));
+  }();
   EndProgressLine();
   return summary;
 }

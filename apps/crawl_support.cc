@@ -3,11 +3,19 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <memory>
 
 namespace lumen::cli {
 namespace {
+
+// Process-wide: a signal handler can reach nothing else.
+std::atomic<bool> g_crawl_stop{false};
+
+extern "C" void OnCrawlStopSignal(int) {
+  g_crawl_stop.store(true);
+}
 
 bool StderrIsTerminal() {
   return isatty(STDERR_FILENO) == 1;
@@ -50,6 +58,21 @@ void PrintCrawlSummary(const retrieval::CrawlSummary& summary) {
   for (const auto& [reason, n] : summary.failed_by_reason) {
     std::printf("  failed  %-26s %lld\n", reason.c_str(), static_cast<long long>(n));
   }
+}
+
+StopOnSignal::StopOnSignal() {
+  g_crawl_stop.store(false);
+  std::signal(SIGINT, OnCrawlStopSignal);
+  std::signal(SIGTERM, OnCrawlStopSignal);
+}
+
+StopOnSignal::~StopOnSignal() {
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+}
+
+const std::atomic<bool>& StopOnSignal::stop() const {
+  return g_crawl_stop;
 }
 
 std::string HumanBytes(std::uint64_t b) {

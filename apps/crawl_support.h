@@ -3,6 +3,7 @@
 // display redrawn in place on a terminal, log lines otherwise.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -32,6 +33,17 @@ retrieval::IndexerOptions IndexerOptionsFromConfig(const Config& config, bool re
 
 // Prints the crawl's totals and the reasons pages were skipped or failed, to stdout.
 void PrintCrawlSummary(const retrieval::CrawlSummary& summary);
+
+// Ctrl-C for a crawl: while alive, SIGINT and SIGTERM set stop() (the crawl then ends cleanly and
+// keeps what it did; running it again resumes); the default handlers come back on destruction.
+class StopOnSignal {
+ public:
+  StopOnSignal();
+  ~StopOnSignal();
+  StopOnSignal(const StopOnSignal&) = delete;
+  StopOnSignal& operator=(const StopOnSignal&) = delete;
+  const std::atomic<bool>& stop() const;
+};
 
 // "1.5 MiB" / "12.0 KiB".
 std::string HumanBytes(std::uint64_t bytes);
