@@ -20,10 +20,14 @@ class CrashTest : public AdsFixture {};
 
 // Child: reads tokens (one per line) from `in`, records them (up to 64 in flight) and writes
 // "<index> <outcome>\n" to `out` once each is durable. Never returns.
-[[noreturn]] void RecordFromPipe(const AdsOptions& options, int in, int out) {
+// `clock` is the fixture's: the tokens were served at the fixture's time, and on the wall clock
+// they would expire (every beacon "invalid") once the real date passes kStartUs plus their TTL.
+[[noreturn]] void RecordFromPipe(const AdsOptions& options, AdServer::Clock clock, int in,
+                                 int out) {
   auto w = SqliteStore::Open(options.db_path, {.durability = options.durability});
   auto r = SqliteStore::Open(options.db_path, {.durability = options.durability});
-  auto server = AdServer::Create(options, TestKey(), std::move(*w), std::move(*r));
+  auto server =
+      AdServer::Create(options, TestKey(), std::move(*w), std::move(*r), std::move(clock));
   if (!server.ok()) _exit(3);
   FILE* f = fdopen(in, "r");
   std::deque<std::pair<int, std::future<BeaconResult>>> inflight;
@@ -75,7 +79,7 @@ TEST_F(CrashTest, SigkillMidStreamThenRetriesLoseAndDoubleNothing) {
   if (pid == 0) {
     close(to_child[1]);
     close(from_child[0]);
-    RecordFromPipe(options_, to_child[0], from_child[1]);
+    RecordFromPipe(options_, Clock(), to_child[0], from_child[1]);
   }
   close(to_child[0]);
   close(from_child[1]);
