@@ -43,6 +43,17 @@ void RunTask(const SimdKernels& simd, const Task& task) {
   const std::size_t full_end = task.row_begin + (task.row_end - task.row_begin) / 4 * 4;
   const bool streamed = job.n <= 2 && (w.dtype == DType::kF8E4M3 || w.dtype == DType::kBF16);
   if (streamed) {
+    // The activations in the FP8 kernel's order, arranged once for all rows of the task.
+    const float* ax[2] = {job.x, job.x + cols};
+    thread_local std::vector<float> arranged;
+    if (w.dtype == DType::kF8E4M3 && simd.arrange_fp8_x != nullptr && full_end > r) {
+      const std::size_t size = ArrangedFp8Size(cols);
+      arranged.resize(job.n * size);
+      for (std::size_t t = 0; t < job.n; ++t) {
+        simd.arrange_fp8_x(job.x + t * cols, cols, arranged.data() + t * size);
+        ax[t] = arranged.data() + t * size;
+      }
+    }
     for (; r < full_end; r += 4) {
       for (std::size_t t = 0; t < job.n; ++t) {
         float out[4];
@@ -50,7 +61,7 @@ void RunTask(const SimdKernels& simd, const Task& task) {
         if (w.dtype == DType::kF8E4M3) {
           const float* scales[4] = {w.ScaleRow(r), w.ScaleRow(r + 1), w.ScaleRow(r + 2),
                                     w.ScaleRow(r + 3)};
-          simd.dot_fp8_rows4(w.data + r * cols, cols, scales, w.block_cols, xt, cols, out);
+          simd.dot_fp8_rows4(w.data + r * cols, cols, scales, w.block_cols, ax[t], cols, out);
         } else {
           simd.dot_bf16_rows4(reinterpret_cast<const std::uint16_t*>(w.data) + r * cols, cols, xt,
                               cols, out);

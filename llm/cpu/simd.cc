@@ -15,6 +15,7 @@ namespace lumen::llm::cpu {
 // the rest of the program runs on any x86-64).
 const SimdKernels& Avx2Kernels();
 const SimdKernels& Avx512Kernels();
+const SimdKernels& Avx512VbmiKernels();
 
 namespace {
 
@@ -93,8 +94,8 @@ void DotF32Rows4x2(const float* w, std::size_t stride, const float* x, std::size
   }
 }
 
-const SimdKernels kScalar = {Isa::kScalar, Dot,         Axpy,         DecodeFp8,    DecodeBf16,
-                             DecodeF16,    DotFp8Rows4, DotBf16Rows4, DotF32Rows4x2};
+const SimdKernels kScalar = {Isa::kScalar, Dot,     Axpy,        DecodeFp8,    DecodeBf16,
+                             DecodeF16,    nullptr, DotFp8Rows4, DotBf16Rows4, DotF32Rows4x2};
 
 }  // namespace
 
@@ -103,6 +104,7 @@ std::string_view IsaName(Isa isa) {
     case Isa::kScalar: return "scalar";
     case Isa::kAvx2: return "avx2";
     case Isa::kAvx512: return "avx512";
+    case Isa::kAvx512Vbmi: return "avx512vbmi";
   }
   return "?";
 }
@@ -116,6 +118,7 @@ bool CpuSupports(Isa isa) {
     case Isa::kAvx512:
       return CpuSupports(Isa::kAvx2) && __builtin_cpu_supports("avx512f") &&
              __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+    case Isa::kAvx512Vbmi: return CpuSupports(Isa::kAvx512) && __builtin_cpu_supports("avx512vbmi");
   }
   return false;
 #else
@@ -124,6 +127,7 @@ bool CpuSupports(Isa isa) {
 }
 
 Isa BestIsa() {
+  if (CpuSupports(Isa::kAvx512Vbmi)) return Isa::kAvx512Vbmi;
   if (CpuSupports(Isa::kAvx512)) return Isa::kAvx512;
   if (CpuSupports(Isa::kAvx2)) return Isa::kAvx2;
   return Isa::kScalar;
@@ -138,9 +142,11 @@ Result<Isa> ParseIsa(std::string_view name) {
     isa = Isa::kAvx2;
   } else if (name == "avx512") {
     isa = Isa::kAvx512;
+  } else if (name == "avx512vbmi") {
+    isa = Isa::kAvx512Vbmi;
   } else {
     return InvalidArgument("unknown instruction set \"" + std::string(name) +
-                           "\" (auto, avx512, avx2 or scalar)");
+                           "\" (auto, avx512vbmi, avx512, avx2 or scalar)");
   }
   if (!CpuSupports(isa)) {
     return InvalidArgument("this CPU does not support " + std::string(name));
@@ -150,6 +156,7 @@ Result<Isa> ParseIsa(std::string_view name) {
 
 const SimdKernels& KernelsFor(Isa isa) {
 #if defined(__x86_64__)
+  if (isa == Isa::kAvx512Vbmi) return Avx512VbmiKernels();
   if (isa == Isa::kAvx512) return Avx512Kernels();
   if (isa == Isa::kAvx2) return Avx2Kernels();
 #endif

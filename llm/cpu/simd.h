@@ -1,11 +1,18 @@
 // The innermost loops of the CPU engine, one implementation per instruction set, chosen at run
-// time: AVX-512 (F+BW+VL+F16C... as on Ice Lake / Zen 4 and later), AVX2+FMA+F16C, or portable
-// scalar code. Everything above this file (matmul.h, ops.h, attention.h) is ISA-independent.
+// time: AVX-512 with VBMI (Ice Lake / Zen 4 and later), AVX-512 (F+BW+VL, Skylake-SP),
+// AVX2+FMA+F16C, or portable scalar code. Everything above this file (matmul.h, ops.h,
+// attention.h) is ISA-independent.
 //
-// FP8 E4M3 is decoded in registers: a code b becomes the IEEE half with bits
-// ((b & 0x7F) << 7) | ((b & 0x80) << 8), whose value is e4m3(b) / 256 exactly (subnormals
-// included), converted to fp32 by the F16C instruction; the factor 256 is folded into the block
-// scale. NaN codes never reach the kernels (weights are checked at load).
+// FP8 E4M3 is decoded in registers, exactly (subnormals included), in one of two ways:
+//  - avx512, avx2: a code b becomes the IEEE half with bits ((b & 0x7F) << 7) | ((b & 0x80) << 8),
+//    whose value is e4m3(b) / 256, converted to fp32 by the F16C instruction; the factor 256 is
+//    folded into the block scale.
+//  - avx512vbmi: two 128-entry byte tables indexed by b & 0x7F (vpermi2b) give the high and low
+//    bytes of bf16(e4m3(b)), the sign bit is ORed in, and the bf16 word widens to fp32 by a
+//    shift. Fewer instructions per weight; the interleaving permutes the columns inside each
+//    group of 64, so the activations are permuted the same way once per vector
+//    (arrange_fp8_x) instead of once per row.
+// NaN codes never reach the kernels (weights are checked at load).
 //
 // The tables are immutable; every function is thread-safe.
 #pragma once
@@ -18,11 +25,11 @@
 
 namespace lumen::llm::cpu {
 
-enum class Isa { kScalar, kAvx2, kAvx512 };
+enum class Isa { kScalar, kAvx2, kAvx512, kAvx512Vbmi };
 
-std::string_view IsaName(Isa isa);  // "scalar", "avx2", "avx512"
-// "auto" (the best this CPU supports), "avx512", "avx2" or "scalar". Asking for an instruction
-// set the CPU lacks is an error.
+std::string_view IsaName(Isa isa);  // "scalar", "avx2", "avx512", "avx512vbmi"
+// "auto" (the best this CPU supports), "avx512vbmi", "avx512", "avx2" or "scalar". Asking for an
+// instruction set the CPU lacks is an error.
 Result<Isa> ParseIsa(std::string_view name);
 Isa BestIsa();
 bool CpuSupports(Isa isa);
@@ -37,10 +44,15 @@ struct SimdKernels {
   void (*decode_fp8)(const std::uint8_t* src, float scale, std::size_t n, float* dst);
   void (*decode_bf16)(const std::uint16_t* src, std::size_t n, float* dst);
   void (*decode_f16)(const std::uint16_t* src, std::size_t n, float* dst);
+  // The activations x[0..n) in the order dot_fp8_rows4 reads them: fills ax with
+  // ArrangedFp8Size(n) floats. Null where dot_fp8_rows4 reads x as it is (then ax = x).
+  void (*arrange_fp8_x)(const float* x, std::size_t n, float* ax);
   // out[r] = Σ_j e4m3(w[r·stride + j]) × scales[r][j / block] × x[j] for r in 0..3, j < n;
-  // `block` (a multiple of 16) is the scale block width along j.
+  // `block` (a multiple of 16) is the scale block width along j; `ax` is x arranged by
+  // arrange_fp8_x (x itself where that is null). Reads no weight byte past column n of a row
+  // (it may prefetch the four rows that follow).
   void (*dot_fp8_rows4)(const std::uint8_t* w, std::size_t stride, const float* const scales[4],
-                        std::size_t block, const float* x, std::size_t n, float out[4]);
+                        std::size_t block, const float* ax, std::size_t n, float out[4]);
   // out[r] = Σ_j bf16(w[r·stride + j]) × x[j] for r in 0..3.
   void (*dot_bf16_rows4)(const std::uint16_t* w, std::size_t stride, const float* x, std::size_t n,
                          float out[4]);
@@ -48,6 +60,11 @@ struct SimdKernels {
   void (*dot_f32_rows4x2)(const float* w, std::size_t stride, const float* x, std::size_t x_stride,
                           std::size_t n, float out[8]);
 };
+
+// Floats that arrange_fp8_x writes for n activations (n rounded up to a multiple of 64).
+inline std::size_t ArrangedFp8Size(std::size_t n) {
+  return (n + 63) / 64 * 64;
+}
 
 // The kernels for `isa`; `isa` must be supported by this CPU (see CpuSupports).
 const SimdKernels& KernelsFor(Isa isa);

@@ -164,8 +164,8 @@ LUMEN_AVX2 void DotF32Rows4x2(const float* w, std::size_t stride, const float* x
   }
 }
 
-const SimdKernels kAvx2 = {Isa::kAvx2, Dot,         Axpy,         DecodeFp8,    DecodeBf16,
-                           DecodeF16,  DotFp8Rows4, DotBf16Rows4, DotF32Rows4x2};
+const SimdKernels kAvx2 = {Isa::kAvx2, Dot,     Axpy,        DecodeFp8,    DecodeBf16,
+                           DecodeF16,  nullptr, DotFp8Rows4, DotBf16Rows4, DotF32Rows4x2};
 
 }  // namespace
 

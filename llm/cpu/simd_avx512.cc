@@ -1,5 +1,6 @@
-// AVX-512 (F, BW, VL) kernels (see simd.h). Functions carry target attributes instead of the
-// file carrying compiler flags, so the library still runs on CPUs without these instructions.
+// AVX-512 (F, BW, VL) kernels, and the AVX-512 VBMI variant of the FP8 dot products (see simd.h).
+// Functions carry target attributes instead of the file carrying compiler flags, so the library
+// still runs on CPUs without these instructions.
 #if defined(__x86_64__)
 // GCC 12 reports its own _mm512_undefined_* helpers as uninitialised (a known false positive).
 #if defined(__GNUC__) && !defined(__clang__)
@@ -8,11 +9,16 @@
 #endif
 #include <immintrin.h>
 
+#include <algorithm>
+#include <cstdint>
+
 #include "llm/cpu/simd.h"
 #include "llm/fp8.h"
 #include "llm/weights.h"
 
 #define LUMEN_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
+#define LUMEN_AVX512_VBMI \
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,avx2,fma,f16c")))
 
 namespace lumen::llm::cpu {
 namespace {
@@ -105,12 +111,19 @@ LUMEN_AVX512 void DotFp8Rows4(const std::uint8_t* w, std::size_t stride,
   const std::uint8_t* w1 = w + stride;
   const std::uint8_t* w2 = w + 2 * stride;
   const std::uint8_t* w3 = w + 3 * stride;
+  // The next four rows, fetched ahead: rows are short (a few KiB) and the hardware prefetcher
+  // leaves many of their lines to demand misses. On one Sapphire Rapids core this took the
+  // matvec from memory from ~5 to ~9.5 GB/s (bench/llm/bench_engine, docs/BENCHMARKS.md).
+  const char* next = reinterpret_cast<const char*>(w + 4 * stride);
   for (std::size_t j0 = 0; j0 < n; j0 += block) {
     const std::size_t j1 = j0 + block < n ? j0 + block : n;
     __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(),
            a3 = _mm512_setzero_ps();
     std::size_t j = j0;
     for (; j + 32 <= j1; j += 32) {
+      if ((j & 63) < 32) {
+        for (int r = 0; r < 4; ++r) _mm_prefetch(next + r * stride + j, _MM_HINT_T0);
+      }
       const __m512 xa = _mm512_loadu_ps(x + j), xb = _mm512_loadu_ps(x + j + 16);
       __m512 lo, hi;
       Fp8x32(w0 + j, lo, hi);
@@ -149,8 +162,12 @@ LUMEN_AVX512 void DotBf16Rows4(const std::uint16_t* w, std::size_t stride, const
                                std::size_t n, float out[4]) {
   __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(),
          a3 = _mm512_setzero_ps();
+  const char* next = reinterpret_cast<const char*>(w + 4 * stride);  // see DotFp8Rows4
   std::size_t j = 0;
   for (; j + 16 <= n; j += 16) {
+    if ((j & 31) == 0) {
+      for (int r = 0; r < 4; ++r) _mm_prefetch(next + 2 * (r * stride + j), _MM_HINT_T0);
+    }
     const __m512 xv = _mm512_loadu_ps(x + j);
     a0 = _mm512_fmadd_ps(Bf16x16(w + j), xv, a0);
     a1 = _mm512_fmadd_ps(Bf16x16(w + stride + j), xv, a1);
@@ -190,13 +207,141 @@ LUMEN_AVX512 void DotF32Rows4x2(const float* w, std::size_t stride, const float*
   }
 }
 
-const SimdKernels kAvx512 = {Isa::kAvx512, Dot,         Axpy,         DecodeFp8,    DecodeBf16,
-                             DecodeF16,    DotFp8Rows4, DotBf16Rows4, DotF32Rows4x2};
+// --- AVX-512 VBMI: E4M3 -> bf16 by table lookup (see simd.h) ---
+
+// bf16(e4m3(m)) for a magnitude code m = 0..127 (exact: an E4M3 value has at most four
+// significant bits and an exponent within bf16's range); 127 is a NaN code and gives a NaN.
+constexpr std::uint16_t E4M3MagnitudeToBf16(int m) {
+  if (m == 0x7F) return 0x7FC0;
+  const int e = m >> 3, mant = m & 7;
+  if (e > 0) return static_cast<std::uint16_t>(((e + 120) << 7) | (mant << 4));
+  if (mant == 0) return 0;
+  const int p = mant >= 4 ? 2 : mant >= 2 ? 1 : 0;  // subnormal mant × 2^-9 = 1.f × 2^(p-9)
+  return static_cast<std::uint16_t>(((p - 9 + 127) << 7) | (((mant - (1 << p)) << (7 - p)) & 0x7F));
+}
+
+struct alignas(64) Bf16ByteTables {
+  std::uint8_t high[128];
+  std::uint8_t low[128];
+};
+
+constexpr Bf16ByteTables MakeBf16ByteTables() {
+  Bf16ByteTables t{};
+  for (int m = 0; m < 128; ++m) {
+    t.high[m] = static_cast<std::uint8_t>(E4M3MagnitudeToBf16(m) >> 8);
+    t.low[m] = static_cast<std::uint8_t>(E4M3MagnitudeToBf16(m) & 0xFF);
+  }
+  return t;
+}
+
+constexpr Bf16ByteTables kBf16Bytes = MakeBf16ByteTables();
+
+struct Fp8Tables {
+  __m512i high0, high1, low0, low1, sign;
+};
+
+LUMEN_AVX512_VBMI inline Fp8Tables LoadFp8Tables() {
+  return {_mm512_load_si512(kBf16Bytes.high), _mm512_load_si512(kBf16Bytes.high + 64),
+          _mm512_load_si512(kBf16Bytes.low), _mm512_load_si512(kBf16Bytes.low + 64),
+          _mm512_set1_epi8(static_cast<char>(0x80))};
+}
+
+// 64 codes -> their bf16 words: `a` holds codes 16k..16k+7 and `b` codes 16k+8..16k+15 of each
+// 128-bit lane k (vpunpck interleaves within lanes).
+LUMEN_AVX512_VBMI inline void Fp8ToBf16x64(__m512i codes, const Fp8Tables& t, __m512i& a,
+                                           __m512i& b) {
+  const __m512i high = _mm512_ternarylogic_epi32(_mm512_permutex2var_epi8(t.high0, codes, t.high1),
+                                                 codes, t.sign, 0xF8);  // high | (codes & 0x80)
+  const __m512i low = _mm512_permutex2var_epi8(t.low0, codes, t.low1);
+  a = _mm512_unpacklo_epi8(low, high);
+  b = _mm512_unpackhi_epi8(low, high);
+}
+
+// The bf16 words of Fp8ToBf16x64 become fp32 by a shift (even words) or a mask (odd words), so
+// a group of 64 columns c..c+63 is read as four vectors of 16 whose element 4k + q is column
+//   v = 0: c + 16k + 2q,  v = 1: c + 16k + 2q + 1,  v = 2: c + 16k + 8 + 2q,  v = 3: c + 16k + 9 +
+//   2q
+// (k = 0..3 the 128-bit lane, q = 0..3). ArrangeFp8X writes x in that order, zero-padded.
+LUMEN_AVX512_VBMI void ArrangeFp8X(const float* x, std::size_t n, float* ax) {
+  alignas(64) std::int32_t idx[4][16];
+  for (int v = 0; v < 4; ++v) {
+    for (int e = 0; e < 16; ++e) idx[v][e] = 16 * ((e / 4) % 2) + 8 * (v / 2) + 2 * (e % 4) + v % 2;
+  }
+  for (std::size_t c = 0; c < n; c += 64) {
+    __m512 in[4];
+    for (int i = 0; i < 4; ++i) {
+      const std::size_t begin = c + 16 * static_cast<std::size_t>(i);
+      const std::size_t count = begin >= n ? 0 : std::min<std::size_t>(16, n - begin);
+      in[i] = _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << count) - 1), x + begin);
+    }
+    for (int v = 0; v < 4; ++v) {
+      const __m512i iv = _mm512_load_si512(idx[v]);
+      _mm512_storeu_ps(ax + c + 16 * v,
+                       _mm512_mask_blend_ps(0xFF00, _mm512_permutex2var_ps(in[0], iv, in[1]),
+                                            _mm512_permutex2var_ps(in[2], iv, in[3])));
+    }
+  }
+}
+
+// Columns [lo, hi) of a group of 64.
+inline __mmask64 ColumnMask(std::size_t lo, std::size_t hi) {
+  const std::uint64_t below_hi = hi >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << hi) - 1;
+  return below_hi & (~std::uint64_t{0} << lo);
+}
+
+LUMEN_AVX512_VBMI void DotFp8Rows4Vbmi(const std::uint8_t* w, std::size_t stride,
+                                       const float* const scales[4], std::size_t block,
+                                       const float* ax, std::size_t n, float out[4]) {
+  const Fp8Tables t = LoadFp8Tables();
+  const __m512i odd = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
+  const char* next = reinterpret_cast<const char*>(w + 4 * stride);  // see DotFp8Rows4
+  __m512 total[4];
+  for (auto& v : total) v = _mm512_setzero_ps();
+  for (std::size_t j0 = 0; j0 < n; j0 += block) {
+    const std::size_t j1 = j0 + block < n ? j0 + block : n;
+    __m512 a[4], b[4];  // two accumulators per row halve the dependency chains
+    for (int r = 0; r < 4; ++r) a[r] = b[r] = _mm512_setzero_ps();
+    // Groups of 64 columns overlapping [j0, j1); columns outside it are masked to code 0.
+    for (std::size_t c = j0 / 64 * 64; c < j1; c += 64) {
+      const bool whole = c >= j0 && c + 64 <= j1;
+      const __mmask64 m = whole ? ~__mmask64{0} : ColumnMask(c >= j0 ? 0 : j0 - c, j1 - c);
+      const __m512 x0 = _mm512_loadu_ps(ax + c), x1 = _mm512_loadu_ps(ax + c + 16),
+                   x2 = _mm512_loadu_ps(ax + c + 32), x3 = _mm512_loadu_ps(ax + c + 48);
+      for (int r = 0; r < 4; ++r) {
+        const std::uint8_t* p = w + r * stride + c;
+        _mm_prefetch(next + r * stride + c, _MM_HINT_T0);
+        const __m512i codes = whole ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8(m, p);
+        __m512i lo, hi;
+        Fp8ToBf16x64(codes, t, lo, hi);
+        a[r] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(lo, 16)), x0, a[r]);
+        b[r] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(lo, odd)), x1, b[r]);
+        a[r] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(hi, 16)), x2, a[r]);
+        b[r] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(hi, odd)), x3, b[r]);
+      }
+    }
+    const std::size_t bi = j0 / block;
+    for (int r = 0; r < 4; ++r) {
+      total[r] =
+          _mm512_fmadd_ps(_mm512_add_ps(a[r], b[r]), _mm512_set1_ps(scales[r][bi]), total[r]);
+    }
+  }
+  for (int r = 0; r < 4; ++r) out[r] = _mm512_reduce_add_ps(total[r]);
+}
+
+const SimdKernels kAvx512 = {Isa::kAvx512, Dot,     Axpy,        DecodeFp8,    DecodeBf16,
+                             DecodeF16,    nullptr, DotFp8Rows4, DotBf16Rows4, DotF32Rows4x2};
+const SimdKernels kAvx512Vbmi = {Isa::kAvx512Vbmi, Dot,          Axpy,        DecodeFp8,
+                                 DecodeBf16,       DecodeF16,    ArrangeFp8X, DotFp8Rows4Vbmi,
+                                 DotBf16Rows4,     DotF32Rows4x2};
 
 }  // namespace
 
 const SimdKernels& Avx512Kernels() {
   return kAvx512;
+}
+
+const SimdKernels& Avx512VbmiKernels() {
+  return kAvx512Vbmi;
 }
 
 }  // namespace lumen::llm::cpu

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <random>
 #include <vector>
 
 #include "llm/cpu/matmul.h"
@@ -26,10 +27,21 @@ double Definition(int code) {
 
 std::vector<cpu::Isa> SupportedIsas() {
   std::vector<cpu::Isa> v;
-  for (cpu::Isa i : {cpu::Isa::kScalar, cpu::Isa::kAvx2, cpu::Isa::kAvx512}) {
+  for (cpu::Isa i :
+       {cpu::Isa::kScalar, cpu::Isa::kAvx2, cpu::Isa::kAvx512, cpu::Isa::kAvx512Vbmi}) {
     if (cpu::CpuSupports(i)) v.push_back(i);
   }
   return v;
+}
+
+// The four-row FP8 dot product of `isa`, arranging x first as the engine does.
+void DotFp8Rows4(cpu::Isa isa, const std::uint8_t* w, std::size_t stride,
+                 const float* const scales[4], std::size_t block, const float* x, std::size_t n,
+                 float out[4]) {
+  const cpu::SimdKernels& k = cpu::KernelsFor(isa);
+  std::vector<float> ax(cpu::ArrangedFp8Size(n), -1.0f);
+  if (k.arrange_fp8_x != nullptr) k.arrange_fp8_x(x, n, ax.data());
+  k.dot_fp8_rows4(w, stride, scales, block, k.arrange_fp8_x != nullptr ? ax.data() : x, n, out);
 }
 
 TEST(Fp8Test, AllCodesDecodeAsTheFormatDefines) {
@@ -98,13 +110,118 @@ TEST(SimdTest, FusedFp8DotProductsMatchPlainLoops) {
   const float* sp[4] = {scales[0].data(), scales[1].data(), scales[2].data(), scales[3].data()};
   for (cpu::Isa isa : SupportedIsas()) {
     float out[4];
-    cpu::KernelsFor(isa).dot_fp8_rows4(w.data(), n, sp, block, x.data(), n, out);
+    DotFp8Rows4(isa, w.data(), n, sp, block, x.data(), n, out);
     for (int r = 0; r < 4; ++r) {
       double want = 0;
       for (std::size_t j = 0; j < n; ++j)
         want += Definition(w[r * n + j]) * sp[r][j / block] * x[j];
       EXPECT_NEAR(out[r], want, 1e-4 * (1 + std::fabs(want))) << cpu::IsaName(isa) << " row " << r;
     }
+  }
+}
+
+TEST(SimdTest, FusedFp8DotProductsMatchFloat64OnEveryCodeLengthAndStride) {
+  // Rows of random codes in which every non-NaN code occurs, random activations of both signs
+  // and magnitudes from 2^-20 to 2^10; lengths with and without tails of 16, 64 and 128 columns,
+  // rows padded (stride > n) or not, block widths below, at and above 64.
+  std::mt19937 rng(7);
+  std::vector<std::uint8_t> finite;
+  for (int c = 0; c < 256; ++c) {
+    if (!IsE4M3NaN(static_cast<std::uint8_t>(c))) finite.push_back(static_cast<std::uint8_t>(c));
+  }
+  for (std::size_t n : {16u, 48u, 64u, 130u, 254u, 256u, 300u, 1000u, 2048u}) {
+    for (std::size_t pad : {0u, 7u, 64u}) {
+      for (std::size_t block : {16u, 32u, 64u, 128u}) {
+        const std::size_t stride = n + pad;
+        // Four rows plus four more after them (the kernels may prefetch, never read, those).
+        std::vector<std::uint8_t> w(8 * stride, 0x7F);
+        for (int r = 0; r < 4; ++r) {
+          for (std::size_t j = 0; j < n; ++j) {
+            const std::size_t k = r * n + j;  // rows 0..3 together hold every finite code
+            w[r * stride + j] = k < finite.size() ? finite[(k * 101) % finite.size()]
+                                                  : finite[rng() % finite.size()];
+          }
+        }
+        std::vector<float> x(n);
+        for (float& v : x) {
+          const float mag = std::ldexp(std::uniform_real_distribution<float>(1, 2)(rng),
+                                       static_cast<int>(rng() % 31) - 20);
+          v = rng() % 2 ? mag : -mag;
+        }
+        std::vector<std::vector<float>> scales(4, std::vector<float>((n + block - 1) / block));
+        for (auto& row : scales) {
+          for (float& v : row) v = std::uniform_real_distribution<float>(1e-4f, 1e-2f)(rng);
+        }
+        const float* sp[4] = {scales[0].data(), scales[1].data(), scales[2].data(),
+                              scales[3].data()};
+        for (cpu::Isa isa : SupportedIsas()) {
+          float out[4];
+          DotFp8Rows4(isa, w.data(), stride, sp, block, x.data(), n, out);
+          for (int r = 0; r < 4; ++r) {
+            double want = 0, magnitude = 0;
+            for (std::size_t j = 0; j < n; ++j) {
+              const double term = Definition(w[r * stride + j]) * sp[r][j / block] * x[j];
+              want += term;
+              magnitude += std::fabs(term);
+            }
+            // fp32 accumulation: error bounded by a few ulps of the sum of magnitudes.
+            EXPECT_NEAR(out[r], want, 1e-6 * magnitude)
+                << cpu::IsaName(isa) << " n=" << n << " stride=" << stride << " block=" << block
+                << " row " << r;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(SimdTest, EveryCodeDecodesExactlyInTheFusedFp8DotProducts) {
+  // One-hot activations read single weights back: each finite code must come out as its exact
+  // value, at every position of a 64-column group (rows 0..3 hold every finite code, shifted).
+  const std::size_t n = 256, block = 128;
+  std::vector<std::uint8_t> finite;
+  for (int c = 0; c < 256; ++c) {
+    if (!IsE4M3NaN(static_cast<std::uint8_t>(c))) finite.push_back(static_cast<std::uint8_t>(c));
+  }
+  std::vector<std::uint8_t> w(8 * n);
+  for (int r = 0; r < 4; ++r) {
+    for (std::size_t j = 0; j < n; ++j) w[r * n + j] = finite[(j + 64 * r) % finite.size()];
+  }
+  const std::vector<float> ones(2, 1.0f);
+  const float* sp[4] = {ones.data(), ones.data(), ones.data(), ones.data()};
+  for (cpu::Isa isa : SupportedIsas()) {
+    std::vector<float> x(n, 0.0f);
+    for (std::size_t j = 0; j < n; ++j) {
+      x[j] = 1.0f;
+      float out[4];
+      DotFp8Rows4(isa, w.data(), n, sp, block, x.data(), n, out);
+      x[j] = 0.0f;
+      for (int r = 0; r < 4; ++r) {
+        EXPECT_EQ(static_cast<double>(out[r]), Definition(w[r * n + j]))
+            << cpu::IsaName(isa) << " code " << int(w[r * n + j]) << " column " << j;
+      }
+    }
+  }
+}
+
+TEST(SimdTest, TableLookupMapsNaNCodesToNaN) {
+  // Loading refuses NaN weights, so no kernel has to handle them; the avx512vbmi tables still
+  // map both NaN codes to NaN rather than to a number.
+  if (!cpu::CpuSupports(cpu::Isa::kAvx512Vbmi)) GTEST_SKIP() << "no AVX-512 VBMI";
+  const std::size_t n = 64;
+  const std::vector<float> ones(1, 1.0f);
+  const float* sp[4] = {ones.data(), ones.data(), ones.data(), ones.data()};
+  for (std::size_t j : {0u, 9u, 63u}) {
+    std::vector<std::uint8_t> w(8 * n, 0x38);  // 1.0
+    w[j] = 0x7F;
+    w[2 * n + j] = 0xFF;
+    std::vector<float> x(n, 0.5f);
+    float out[4];
+    DotFp8Rows4(cpu::Isa::kAvx512Vbmi, w.data(), n, sp, n, x.data(), n, out);
+    EXPECT_TRUE(std::isnan(out[0])) << j;
+    EXPECT_EQ(out[1], 32.0f) << j;
+    EXPECT_TRUE(std::isnan(out[2])) << j;
+    EXPECT_EQ(out[3], 32.0f) << j;
   }
 }
 

@@ -146,7 +146,7 @@ TEST(EngineTest, EveryInstructionSetAndThreadCountAgrees) {
   ASSERT_TRUE(WriteTinyModel(dir.string(), SmallSpec(Architecture::kQwen3Moe, true)).ok());
   const std::vector<int> prompt = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5};
   std::vector<float> base;
-  for (const char* isa : {"scalar", "avx2", "avx512"}) {
+  for (const char* isa : {"scalar", "avx2", "avx512", "avx512vbmi"}) {
     Result<cpu::Isa> parsed = cpu::ParseIsa(isa);
     if (!parsed.ok()) continue;  // this CPU lacks it
     for (int threads : {1, 3}) {
