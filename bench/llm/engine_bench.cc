@@ -196,8 +196,7 @@ int main(int argc, char** argv) {
   auto ck = Checkpoint::Open(dir);
   WeightLoader loader(*ck, {}, false);
   auto head = loader.Matrix("lm_head.weight", spec.vocab, spec.hidden);
-  const cpu::CpuContext ctx{.simd = &cpu::KernelsFor(avx512 ? cpu::Isa::kAvx512 : cpu::BestIsa()),
-                            .pool = p};
+  const cpu::CpuContext ctx{.simd = &cpu::KernelsFor(*cpu::ParseIsa(isa)), .pool = p};
   std::vector<float> x(static_cast<std::size_t>(spec.hidden), 0.01f),
       y(static_cast<std::size_t>(spec.vocab));
   cpu::MatMul(ctx, *head, x.data(), 1, y.data());
@@ -205,6 +204,51 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 5; ++i) cpu::MatMul(ctx, *head, x.data(), 1, y.data());
   const double head_s = Since(t0) / 5;
   const double head_bytes = static_cast<double>(head->bytes());
+
+  // The routed experts' matrix-vector products alone, as one decode step of a layer runs them
+  // (8 gate+up pairs in one call, then 8 downs), each round on experts of another layer and
+  // other expert ids so that the weights come from memory: the FP8 kernel's ceiling without
+  // attention, router and the layer's other synchronisations.
+  std::vector<std::vector<WeightMatrix>> experts;  // per round: 8 × {gate, up, down}
+  const int rounds = 24;
+  for (int r = 0; r < rounds; ++r) {
+    std::vector<WeightMatrix> round;
+    for (int e = 0; e < spec.experts_per_tok; ++e) {
+      const std::string prefix = "model.layers." + std::to_string(r % layers) + ".mlp.experts." +
+                                 std::to_string((r * 37 + e * 16 + r / layers) % spec.experts) +
+                                 ".";
+      for (const char* m : {"gate_proj", "up_proj", "down_proj"}) {
+        const bool down = std::string(m) == "down_proj";
+        auto w = loader.Matrix(prefix + m + ".weight", down ? spec.hidden : spec.moe_intermediate,
+                               down ? spec.moe_intermediate : spec.hidden);
+        if (!w.ok()) {
+          std::fprintf(stderr, "%s\n", w.status().ToString().c_str());
+          return 1;
+        }
+        round.push_back(*w);
+      }
+    }
+    experts.push_back(std::move(round));
+  }
+  std::vector<float> ex(static_cast<std::size_t>(spec.hidden), 0.01f),
+      eg(static_cast<std::size_t>(spec.experts_per_tok * spec.moe_intermediate)), eu(eg.size()),
+      ed(static_cast<std::size_t>(spec.experts_per_tok * spec.hidden));
+  double expert_bytes = 0;
+  t0 = Clock::now();
+  for (const auto& round : experts) {
+    std::vector<cpu::MatMulJob> gate_up, down;
+    for (std::size_t e = 0; e < round.size() / 3; ++e) {
+      const std::size_t inter = static_cast<std::size_t>(spec.moe_intermediate);
+      const std::size_t hid = static_cast<std::size_t>(spec.hidden);
+      gate_up.push_back({&round[3 * e], ex.data(), 1, eg.data() + e * inter});
+      gate_up.push_back({&round[3 * e + 1], ex.data(), 1, eu.data() + e * inter});
+      down.push_back({&round[3 * e + 2], eg.data() + e * inter, 1, ed.data() + e * hid});
+      for (int m = 0; m < 3; ++m) expert_bytes += static_cast<double>(round[3 * e + m].bytes());
+    }
+    cpu::MatMulMany(ctx, gate_up);
+    cpu::MatMulMany(ctx, down);
+  }
+  const double experts_s = Since(t0);
 
   std::vector<float> logits(static_cast<std::size_t>(spec.vocab));
   // Decode: a short prompt, then `decode` single-token steps (the first one is a warm-up).
@@ -248,6 +292,11 @@ int main(int argc, char** argv) {
               bandwidth / 1e9, nthreads);
   std::printf("  peak fp32 FMA             %.0f GFLOP/s (%s)\n", peak / 1e9,
               avx512 ? "avx512" : "avx2");
+  std::printf(
+      "  expert matvecs alone       %.1f GB/s = %.0f%% of copy bandwidth (%d rounds of 8)\n",
+      expert_bytes / experts_s / 1e9, 100 * expert_bytes / experts_s / bandwidth, rounds);
+  std::printf("  lm_head matvec alone       %.1f GB/s (bf16, %.0f MB)\n", head_bytes / head_s / 1e9,
+              head_bytes / 1e6);
   std::printf("  decode, %d layers          %.1f ms/token (%.2f tokens/s), %.0f MB read/token\n",
               layers, step_s * 1e3, 1 / step_s, token_bytes / 1e6);
   std::printf("  decode, 48 layers (extr.)  %.1f ms/token = %.2f tokens/s, %.2f GB read/token\n",
