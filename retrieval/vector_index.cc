@@ -8,6 +8,7 @@
 #include <faiss/impl/io.h>
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
+#include <faiss/utils/Heap.h>
 
 #include <omp.h>
 
@@ -18,6 +19,7 @@
 #include <sstream>
 
 #include "retrieval/glove_embedder.h"  // WriteFileAtomically
+#include "retrieval/inner_product.h"
 
 #if defined(LUMEN_HAVE_FAISS_GPU)
 #include <faiss/gpu/GpuCloner.h>
@@ -36,6 +38,86 @@ faiss::IndexIDMap2* IdMap(faiss::Index* index) {
 
 std::string SidecarPath(const std::string& path) {
   return path + ".json";
+}
+
+// FAISS's flat inner-product storage with Lumen's SIMD inner products (retrieval/inner_product.h:
+// Debian's FAISS computes them with scalar loops). Same codes, same file format: it is an
+// IndexFlatIP to FAISS's writer, cloner and HNSW code, and only the arithmetic is replaced.
+class SimdFlatIP final : public faiss::IndexFlatIP {
+ public:
+  explicit SimdFlatIP(idx_t d) : faiss::IndexFlatIP(d) {}
+
+  // Exact top-k by inner product, sorted best first; labels -1 past ntotal (as IndexFlat).
+  void search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+              const faiss::SearchParameters* params = nullptr) const override {
+    if (params != nullptr || k <= 0) {  // ID selectors and the like: FAISS's own loop
+      faiss::IndexFlatIP::search(n, x, k, distances, labels, params);
+      return;
+    }
+    constexpr idx_t kBlock = 1024;
+    const auto dim = static_cast<std::size_t>(d);
+    const float* base = get_xb();
+    std::vector<float> block(kBlock);
+    for (idx_t q = 0; q < n; ++q) {
+      float* best = distances + q * k;
+      idx_t* ids = labels + q * k;
+      faiss::minheap_heapify(k, best, ids);
+      for (idx_t j0 = 0; j0 < ntotal; j0 += kBlock) {
+        const idx_t count = std::min(kBlock, ntotal - j0);
+        InnerProducts(x + q * d, base + j0 * d, dim, static_cast<std::size_t>(count), block.data());
+        for (idx_t i = 0; i < count; ++i)
+          if (block[i] > best[0]) faiss::minheap_replace_top(k, best, ids, block[i], j0 + i);
+      }
+      faiss::minheap_reorder(k, best, ids);
+    }
+  }
+
+  faiss::FlatCodesDistanceComputer* get_FlatCodesDistanceComputer() const override {
+    return new Distance(*this);
+  }
+
+ private:
+  struct Distance final : faiss::FlatCodesDistanceComputer {
+    explicit Distance(const SimdFlatIP& index)
+        : faiss::FlatCodesDistanceComputer(index.codes.data(), index.code_size),
+          dim(static_cast<std::size_t>(index.d)),
+          base(index.get_xb()) {}
+    void set_query(const float* x) override { query = x; }
+    float distance_to_code(const std::uint8_t* code) override {
+      return InnerProduct(query, reinterpret_cast<const float*>(code), dim);
+    }
+    float symmetric_dis(idx_t i, idx_t j) override {
+      return InnerProduct(base + i * dim, base + j * dim, dim);
+    }
+    std::size_t dim;
+    const float* base;
+    const float* query = nullptr;
+  };
+};
+
+// The same index with SimdFlatIP in place of a flat inner-product index, whether that is the
+// whole index or an HNSW graph's storage. Other kinds (IVF, PQ, SQ...) are left as they are.
+void UseSimdInnerProducts(faiss::IndexIDMap2& map) {
+  auto upgrade = [](faiss::Index* index) -> faiss::Index* {
+    auto* flat = dynamic_cast<faiss::IndexFlat*>(index);
+    if (flat == nullptr || flat->metric_type != faiss::METRIC_INNER_PRODUCT ||
+        dynamic_cast<SimdFlatIP*>(index) != nullptr)
+      return nullptr;
+    auto* simd = new SimdFlatIP(flat->d);
+    simd->codes.swap(flat->codes);
+    simd->ntotal = flat->ntotal;
+    return simd;
+  };
+  if (!map.own_fields) return;
+  if (faiss::Index* simd = upgrade(map.index)) {
+    delete map.index;
+    map.index = simd;
+  } else if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(map.index); hnsw && hnsw->own_fields) {
+    if (faiss::Index* storage = upgrade(hnsw->storage)) {
+      delete hnsw->storage;
+      hnsw->storage = storage;
+    }
+  }
 }
 
 }  // namespace
@@ -61,6 +143,7 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Create(std::string embedder, i
                            "\" must not include IDMap (Lumen adds IndexIDMap2 itself)");
   auto map = std::make_unique<faiss::IndexIDMap2>(sub.release());
   map->own_fields = true;
+  UseSimdInnerProducts(*map);
   std::unique_ptr<VectorIndex> vi(new VectorIndex());
   vi->index_ = std::move(map);
   vi->info_ = {.embedder = std::move(embedder),
@@ -107,6 +190,7 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string& path,
   }
   if (!IdMap(vi->index_.get()) || vi->index_->d != expected_dimension)
     return Corruption(path + ": not a Lumen vector index (run `lumen index --rebuild`)");
+  UseSimdInnerProducts(*IdMap(vi->index_.get()));
   return vi;
 }
 

@@ -1,14 +1,21 @@
 // Embedders, the FAISS vector index and the indexer, on small generated word vectors.
 #include <gtest/gtest.h>
 
+#include <faiss/Index.h>
+#include <faiss/index_io.h>
+
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <random>
 #include <string>
 
 #include "ranking/hybrid.h"
 #include "retrieval/glove_embedder.h"
 #include "retrieval/indexer.h"
+#include "retrieval/inner_product.h"
 #include "retrieval/lexical_index.h"
 #include "retrieval/store.h"
 #include "retrieval/vector_index.h"
@@ -235,6 +242,93 @@ TEST_F(IndexTest, ApproximateIndexRemovesThroughPersistentTombstones) {
   ASSERT_TRUE(loaded.ok());
   EXPECT_EQ((*loaded)->Search(q, 1)->front().passage_id, 2) << "tombstones persist";
   EXPECT_FALSE((*loaded)->Contains(1));
+}
+
+TEST(InnerProductTest, MatchesADoublePrecisionSumForEveryLengthAndAlignment) {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(-1, 1);
+  std::vector<float> a(400), b(400);
+  for (float& x : a) x = u(rng);
+  for (float& x : b) x = u(rng);
+  for (std::size_t offset : {0, 1, 3}) {
+    for (std::size_t n = 0; n <= 300; ++n) {
+      double want = 0, scale = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        want += static_cast<double>(a[offset + i]) * b[offset + i];
+        scale += std::abs(static_cast<double>(a[offset + i]) * b[offset + i]);
+      }
+      EXPECT_NEAR(InnerProduct(a.data() + offset, b.data() + offset, n), want, 1e-6 * scale + 1e-7)
+          << "n " << n << " offset " << offset << " isa " << InnerProductIsa();
+    }
+  }
+  std::vector<float> out(7);
+  InnerProducts(a.data(), b.data(), 50, out.size(), out.data());
+  for (std::size_t j = 0; j < out.size(); ++j)
+    EXPECT_EQ(out[j], InnerProduct(a.data(), b.data() + j * 50, 50));
+}
+
+// Flat and HNSW indexes compute inner products with Lumen's SIMD code (Debian's FAISS has only
+// scalar loops): exact search must still return the true top k, best first, and the file must
+// stay a plain FAISS index that FAISS itself reads and searches the same way.
+TEST_F(IndexTest, SimdSearchFindsTheExactTopKAndKeepsTheFaissFileFormat) {
+  constexpr int kDim = 37, kCount = 3000, kK = 15;
+  std::mt19937 rng(9);
+  std::normal_distribution<float> g;
+  std::vector<float> vectors(static_cast<std::size_t>(kDim) * kCount);
+  for (float& x : vectors) x = g(rng);
+  std::vector<std::int64_t> ids(kCount);
+  for (int i = 0; i < kCount; ++i) ids[i] = 1000 + 3 * i;
+  for (const char* factory : {"Flat", "HNSW16,Flat"}) {
+    SCOPED_TRACE(factory);
+    auto idx = VectorIndex::Create("test", kDim, factory);
+    ASSERT_TRUE(idx.ok()) << idx.status().ToString();
+    ASSERT_TRUE((*idx)->Add(ids, vectors).ok());
+    (*idx)->SetSearchParameters(/*ef_search=*/400, /*nprobe=*/0);
+    const std::string path = VectorIndexPath((dir_ / factory).string());
+    fs::create_directories(dir_ / factory);
+    ASSERT_TRUE((*idx)->Save(path).ok());
+    auto loaded = VectorIndex::Load(path, "test", kDim);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    (*loaded)->SetSearchParameters(400, 0);
+    std::unique_ptr<faiss::Index> plain(faiss::read_index(path.c_str()));
+    ASSERT_EQ(plain->ntotal, kCount);
+    int found = 0;
+    for (int q = 0; q < 20; ++q) {
+      std::vector<float> query(kDim);
+      for (float& x : query) x = g(rng);
+      std::vector<std::pair<double, std::int64_t>> truth;
+      for (int i = 0; i < kCount; ++i) {
+        double dot = 0;
+        for (int j = 0; j < kDim; ++j)
+          dot += static_cast<double>(query[j]) * vectors[static_cast<std::size_t>(i) * kDim + j];
+        truth.emplace_back(dot, ids[i]);
+      }
+      std::sort(truth.rbegin(), truth.rend());
+      for (const auto* index : {idx->get(), loaded->get()}) {
+        auto hits = index->Search(query, kK);
+        ASSERT_TRUE(hits.ok());
+        ASSERT_EQ(hits->size(), static_cast<std::size_t>(kK));
+        for (int r = 0; r < kK; ++r) {
+          EXPECT_GE((*hits)[r].score, r + 1 < kK ? (*hits)[r + 1].score : -1e30f);
+          if (std::string(factory) == "Flat") {
+            EXPECT_EQ((*hits)[r].passage_id, truth[r].second) << "query " << q << " rank " << r;
+            EXPECT_NEAR((*hits)[r].score, truth[r].first, 1e-4);
+          } else {
+            found += std::any_of(truth.begin(), truth.begin() + kK,
+                                 [&](const auto& t) { return t.second == (*hits)[r].passage_id; });
+          }
+        }
+      }
+      std::vector<float> scores(kK);
+      std::vector<faiss::Index::idx_t> labels(kK);
+      plain->search(1, query.data(), kK, scores.data(), labels.data());
+      auto ours = (*loaded)->Search(query, kK);
+      for (int r = 0; r < kK; ++r) EXPECT_NEAR(scores[r], (*ours)[r].score, 1e-4);
+    }
+    if (std::string(factory) != "Flat") {
+      EXPECT_GE(found, 2 * 20 * kK * 95 / 100) << "recall";
+    }
+  }
 }
 
 TEST_F(IndexTest, InvalidFactoryStringsAndDevicesAreClearErrors) {
