@@ -195,6 +195,7 @@ std::unique_ptr<LexicalIndex::Scratch> LexicalIndex::AcquireScratch() const {
   }
   if (s == nullptr) s = std::make_unique<Scratch>();
   s->acc.resize(ids_.size(), 0.0f);
+  s->touched.resize(ids_.size() + 1);
   return s;
 }
 
@@ -226,7 +227,10 @@ std::vector<LexicalHit> LexicalIndex::Search(std::span<const WeightedTerm> terms
 
   std::unique_ptr<Scratch> scratch = AcquireScratch();
   float* acc = scratch->acc.data();
-  std::vector<std::uint32_t>& touched = scratch->touched;
+  // Passages with a score so far, appended without a branch (a passage's first posting of a
+  // query is a coin flip for the branch predictor): slot `touched` is always writable.
+  std::uint32_t* touched = scratch->touched.data();
+  std::size_t ntouched = 0;
   const float* norms = norms_.data();
   const double total = static_cast<double>(n);
   const double k1 = options_.k1, b = options_.b;
@@ -258,20 +262,30 @@ std::vector<LexicalHit> LexicalIndex::Search(std::span<const WeightedTerm> terms
   bool pruning = false;
   std::vector<float> kth;
   for (std::size_t i = 0; i < scored.size(); ++i) {
-    if (!pruning && i > 0 && touched.size() >= static_cast<std::size_t>(k)) {
-      // The k-th best live score so far only grows; a passage not seen yet gets at most
-      // remaining[i].
+    // The k-th best live score so far only grows; a passage not seen yet gets at most
+    // remaining[i]. No passage has more than the bounds of the terms scored so far, so the
+    // k-th best cannot beat remaining[i] (and is not worth selecting) until those do.
+    if (!pruning && i > 0 && ntouched >= static_cast<std::size_t>(k) &&
+        remaining[0] - remaining[i] > remaining[i]) {
       kth.clear();
-      for (std::uint32_t d : touched)
-        if (!removed_[d]) kth.push_back(acc[d]);
+      for (std::size_t t = 0; t < ntouched; ++t)
+        if (!removed_[touched[t]]) kth.push_back(acc[touched[t]]);
       if (kth.size() >= static_cast<std::size_t>(k)) {
         std::nth_element(kth.begin(), kth.begin() + (k - 1), kth.end(), std::greater<float>());
         const float theta = kth[static_cast<std::size_t>(k - 1)];
         if (theta > remaining[i]) {
           pruning = true;
-          for (std::uint32_t d : touched)
-            if (!removed_[d] && acc[d] + remaining[i] >= theta) cands.push_back(d);
-          std::sort(cands.begin(), cands.end());
+          const float need = theta - remaining[i];
+          if (ntouched * 16 < n) {
+            for (std::size_t t = 0; t < ntouched; ++t) {
+              const std::uint32_t d = touched[t];
+              if (!removed_[d] && acc[d] >= need) cands.push_back(d);
+            }
+            std::sort(cands.begin(), cands.end());
+          } else {  // many: one pass over the accumulator yields them in order
+            for (std::uint32_t d = 0; d < n; ++d)
+              if (acc[d] != 0.0f && acc[d] >= need && !removed_[d]) cands.push_back(d);
+          }
         }
       }
     }
@@ -285,7 +299,8 @@ std::vector<LexicalHit> LexicalIndex::Search(std::span<const WeightedTerm> terms
         const std::uint32_t d = docs[j];
         const float tf = static_cast<float>(tfs[j]) * (1.0f / kTfScale);
         float& a = acc[d];
-        if (a == 0.0f) touched.push_back(d);
+        touched[ntouched] = d;
+        ntouched += a == 0.0f;
         a += c * tf / (tf + norms[d]);
       }
       continue;
@@ -307,12 +322,15 @@ std::vector<LexicalHit> LexicalIndex::Search(std::span<const WeightedTerm> terms
     }
   }
   std::vector<std::pair<float, std::uint32_t>> cand;
-  const std::vector<std::uint32_t>& pool = pruning ? cands : touched;
-  cand.reserve(pool.size());
-  for (std::uint32_t d : pool)
-    if (!removed_[d]) cand.emplace_back(acc[d], d);
-  for (std::uint32_t d : touched) acc[d] = 0.0f;
-  touched.clear();
+  if (pruning) {
+    cand.reserve(cands.size());
+    for (std::uint32_t d : cands) cand.emplace_back(acc[d], d);
+  } else {
+    cand.reserve(ntouched);
+    for (std::size_t t = 0; t < ntouched; ++t)
+      if (!removed_[touched[t]]) cand.emplace_back(acc[touched[t]], touched[t]);
+  }
+  for (std::size_t t = 0; t < ntouched; ++t) acc[touched[t]] = 0.0f;
   ReleaseScratch(std::move(scratch));
   auto better = [](const auto& a, const auto& b) {
     return a.first != b.first ? a.first > b.first : a.second < b.second;
@@ -324,6 +342,49 @@ std::vector<LexicalHit> LexicalIndex::Search(std::span<const WeightedTerm> terms
   for (std::size_t i = 0; i < keep; ++i)
     hits.push_back({.passage_id = ids_[cand[i].second], .score = cand[i].first});
   return hits;
+}
+
+std::vector<float> LexicalIndex::ScorePassages(std::span<const WeightedTerm> terms,
+                                               std::span<const std::int64_t> passage_ids) const {
+  std::vector<float> scores(passage_ids.size(), 0.0f);
+  std::shared_lock lock(mu_);
+  const std::size_t n = ids_.size();
+  if (n == 0 || terms.empty()) return scores;
+  std::vector<std::uint32_t> ords(passage_ids.size(), UINT32_MAX);
+  for (std::size_t i = 0; i < passage_ids.size(); ++i) {
+    auto it = std::lower_bound(ids_.begin(), ids_.end(), passage_ids[i]);
+    if (it != ids_.end() && *it == passage_ids[i] && !removed_[it - ids_.begin()])
+      ords[i] = static_cast<std::uint32_t>(it - ids_.begin());
+  }
+  const double total = static_cast<double>(n);
+  const double k1 = options_.k1;
+  std::vector<std::int32_t> seen;
+  for (const WeightedTerm& t : terms.first(std::min(terms.size(), kMaxQueryTerms))) {
+    if (!(t.weight > 0)) continue;
+    const std::int32_t id = FindTerm(t.word);
+    if (id < 0 || std::find(seen.begin(), seen.end(), id) != seen.end()) continue;
+    // A stem asked twice adds its weights up, as in Search.
+    double weight = 0;
+    for (const WeightedTerm& u : terms.first(std::min(terms.size(), kMaxQueryTerms)))
+      if (u.weight > 0 && FindTerm(u.word) == id) weight += u.weight;
+    seen.push_back(id);
+    const Term& term = terms_[static_cast<std::size_t>(id)];
+    if (term.docs.empty()) continue;
+    const double df = static_cast<double>(term.docs.size());
+    double idf = std::log((total - df + 0.5) / (df + 0.5));
+    if (idf <= 0) idf = 1e-6;
+    const auto c = static_cast<float>(weight * idf * (k1 + 1));
+    for (std::size_t i = 0; i < ords.size(); ++i) {
+      if (ords[i] == UINT32_MAX) continue;
+      auto it = std::lower_bound(term.docs.begin(), term.docs.end(), ords[i]);
+      if (it == term.docs.end() || *it != ords[i]) continue;
+      const float tf =
+          static_cast<float>(term.tf[static_cast<std::size_t>(it - term.docs.begin())]) *
+          (1.0f / kTfScale);
+      scores[i] += c * tf / (tf + norms_[ords[i]]);
+    }
+  }
+  return scores;
 }
 
 double LexicalIndex::Idf(std::string_view word) const {

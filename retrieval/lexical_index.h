@@ -84,6 +84,13 @@ class LexicalIndex {
   // "flow OR flows"). Ties are broken by passage id, smaller first. Never fails.
   std::vector<LexicalHit> Search(std::span<const WeightedTerm> terms, int k) const;
 
+  // Sum over terms of weight * bm25(term) for each of `passage_ids` (as Search would score it;
+  // 0 for passages the index does not hold or that hold none of the terms). Costs a binary
+  // search per (passage, term) instead of a pass over the terms' postings: the way to score a
+  // query of common words against a few hundred known candidates. Never fails.
+  std::vector<float> ScorePassages(std::span<const WeightedTerm> terms,
+                                   std::span<const std::int64_t> passage_ids) const;
+
   // Inverse document frequency of `word` as the scorer uses it (0 for unknown words).
   double Idf(std::string_view word) const;
 

@@ -148,6 +148,51 @@ TEST_F(LexicalIndexTest, PruningKeepsTheExactTopK) {
   }
 }
 
+// ScorePassages scores given passages as Search scores them; passages holding none of the
+// words, removed ones and unknown ids score 0.
+TEST_F(LexicalIndexTest, ScoringGivenPassagesAgreesWithSearch) {
+  std::mt19937 rng(3);
+  const std::vector<std::string> vocab = {"flow",  "flows", "wing",   "pressure", "shock",
+                                          "layer", "heat",  "nozzle", "the",      "of"};
+  for (int p = 0; p < 60; ++p) {
+    std::vector<std::string> texts;
+    for (int j = 0; j < 3; ++j) {
+      std::string t;
+      for (int w = 0; w < 4 + static_cast<int>(rng() % 20); ++w)
+        t += vocab[rng() % vocab.size()] + " ";
+      texts.push_back(t);
+    }
+    Put("u:" + std::to_string(p), p % 3 ? "wing study" : "report", texts);
+  }
+  ASSERT_TRUE(store_->DeletePage("u:5").ok());
+  auto index = Build();
+  ASSERT_NE(index, nullptr);
+  const std::vector<WeightedTerm> terms = {
+      {.word = "flow", .weight = 1.0},  {.word = "flows", .weight = 0.5},
+      {.word = "shock", .weight = 2.0}, {.word = "wing", .weight = 1.0},
+      {.word = "the", .weight = 1.0},   {.word = "unheard", .weight = 1.0}};
+  const std::vector<LexicalHit> all = index->Search(terms, 100000);
+  ASSERT_GT(all.size(), 100u);
+  std::vector<std::int64_t> ids;
+  for (const LexicalHit& h : all) ids.push_back(h.passage_id);
+  ids.push_back(999999);  // not a passage
+  const std::vector<float> scores = index->ScorePassages(terms, ids);
+  ASSERT_EQ(scores.size(), ids.size());
+  for (std::size_t i = 0; i < all.size(); ++i)
+    EXPECT_NEAR(scores[i], all[i].score, 1e-5 * all[i].score) << "passage " << ids[i];
+  EXPECT_EQ(scores.back(), 0.0f);
+  // A passage holding only stop-words, and one that was removed, score nothing.
+  Put("u:stop", "of", {"the of the"});
+  ASSERT_TRUE(index->CatchUp(*store_).ok());
+  auto removed = store_->GetPassages(std::vector<std::int64_t>{ids.front()});
+  ASSERT_TRUE(removed.ok());
+  ASSERT_TRUE(store_->DeletePage(removed->front().url).ok());
+  ASSERT_TRUE(index->CatchUp(*store_).ok());
+  const std::vector<float> after = index->ScorePassages(terms, std::vector<std::int64_t>{ids[0]});
+  EXPECT_EQ(after[0], 0.0f) << "removed";
+  EXPECT_TRUE(index->ScorePassages({}, ids).size() == ids.size());
+}
+
 TEST_F(LexicalIndexTest, StemsWeighsTitlesAndAddsWeights) {
   Put("u:a", "Airfoil flutter", {"a study of vibration"});
   Put("u:b", "Vibration", {"flutter of panels in supersonic flow"});
