@@ -59,6 +59,7 @@ HybridOptions HybridOptionsFromConfig(const Config& c) {
       static_cast<int>(std::clamp<std::int64_t>(c.GetInt("ranking.expansion_terms"), 0, 64));
   o.expansion_weight = c.GetDouble("ranking.expansion_weight");
   o.expansion_max_df = c.GetDouble("ranking.expansion_max_df");
+  o.expansion_scope = c.GetString("ranking.expansion_scope");
   o.rerank_pool =
       static_cast<int>(std::clamp<std::int64_t>(c.GetInt("ranking.rerank_pool"), 0, 1000));
   o.title_weight = c.GetDouble("ranking.title_weight");
@@ -220,6 +221,7 @@ Result<std::vector<RankedPassage>> HybridRetriever::Search(std::string_view quer
     }
   }
   double max_expansion = 0;
+  std::vector<std::string> feedback_terms;  // expansion_scope "candidates": scored below
   if (mode == RetrievalMode::kHybrid && options_.expansion_terms > 0 &&
       options_.expansion_weight > 0 && options_.prf_docs > 0 && !order.empty()) {
     // Feedback terms: frequent content words of the best lexical hits, not already asked for.
@@ -257,7 +259,9 @@ Result<std::vector<RankedPassage>> HybridRetriever::Search(std::string_view quer
       expansion += ranked_terms[i].second + " ";
       expansion_terms.push_back(ranked_terms[i].second);
     }
-    if (!expansion.empty()) {
+    if (!expansion.empty() && lexical_ != nullptr && options_.expansion_scope == "candidates") {
+      feedback_terms = std::move(expansion_terms);  // scored once the dense candidates are in
+    } else if (!expansion.empty()) {
       LUMEN_ASSIGN_OR_RETURN(std::vector<retrieval::LexicalHit> hits,
                              Lexical(expansion, expansion_terms, depth_bm25));
       for (const retrieval::LexicalHit& h : hits) {
@@ -295,6 +299,19 @@ Result<std::vector<RankedPassage>> HybridRetriever::Search(std::string_view quer
       Signals& s = cand(hits[i].passage_id);
       s.dense = hits[i].score;
       s.dense_rank = static_cast<int>(i) + 1;
+    }
+  }
+  if (!feedback_terms.empty()) {
+    // The feedback words' BM25 for the candidates the question and its vector found, by lookup:
+    // searching the whole index for a bag of common words cost more than everything else at
+    // 1M passages, for candidates that only this signal would have brought in.
+    std::vector<retrieval::WeightedTerm> weighted;
+    for (std::string& t : feedback_terms) weighted.push_back({.word = std::move(t), .weight = 1.0});
+    const std::vector<float> scores = lexical_->ScorePassages(weighted, order);
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      if (scores[i] <= 0) continue;
+      cands[order[i]].expansion = scores[i];
+      max_expansion = std::max(max_expansion, static_cast<double>(scores[i]));
     }
   }
   if (cands.empty()) return out;

@@ -66,6 +66,10 @@ struct HybridOptions {
   // Feedback words found in more than this fraction of the passages are not used (with the
   // in-memory index; 1 = no limit).
   double expansion_max_df = 1.0;
+  // Which passages the feedback words are scored for: "index" (a BM25 search of the whole index,
+  // bringing in its own top candidates) or "candidates" (only the BM25 and dense candidates,
+  // by lookup; in-memory index only, FTS5 always searches).
+  std::string expansion_scope = "candidates";
   int rerank_pool = 30;  // fused candidates that get rerank features
   double title_weight = 0.05;
   double phrase_weight = 0.05;

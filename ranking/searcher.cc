@@ -33,6 +33,9 @@ Result<std::unique_ptr<Searcher>> Searcher::Open(const Config& config) {
     }
   }
   HybridOptions options = HybridOptionsFromConfig(config);
+  if (options.expansion_scope != "index" && options.expansion_scope != "candidates")
+    return InvalidArgument("ranking.expansion_scope must be \"index\" or \"candidates\", not \"" +
+                           options.expansion_scope + "\"");
   if (options.lexical == "memory") {
     LUMEN_ASSIGN_OR_RETURN(s->lexical,
                            retrieval::LexicalIndex::Build(

@@ -209,6 +209,15 @@ TEST_F(GloveRetrievalTest, StoredPageIsEmbeddedIntoTheOpenIndex) {
   ASSERT_EQ(again->added_passage_ids.size(), 1u);
   EXPECT_TRUE(s.index->Contains(again->added_passage_ids[0]));
   EXPECT_EQ(s.index->size(), before + 1);
+
+  // An unknown feedback scope is refused by name rather than silently searching one way.
+  Result<Config> bad = Config::Load(
+      {.overrides = {{"data_dir", dir_.string()}, {"ranking.expansion_scope", "everything"}}});
+  ASSERT_TRUE(bad.ok()) << bad.status().message();
+  auto refused = ranking::Searcher::Open(*bad);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("ranking.expansion_scope"), std::string::npos);
 }
 
 }  // namespace
