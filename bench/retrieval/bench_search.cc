@@ -4,7 +4,8 @@
 // (/usr/share/doc/python3-doc, package python3-doc; Cranfield abstracts as a fallback).
 //
 //   bench_search [--passages N] [--factory "HNSW32,Flat"] [--queries Q] [--ef E] [--nprobe P]
-//                [--fts5-queries M] [--expansion-max-df F] [--dir DIR]
+//                [--fts5-queries M] [--expansion-max-df F] [--expansion-scope candidates|index]
+//                [--dir DIR]
 //
 // Query latency is measured for BM25 alone and for hybrid search, with BM25 from the in-memory
 // index (retrieval/lexical_index.h) and from FTS5 (only the first M queries: FTS5 takes seconds
@@ -100,7 +101,8 @@ std::string Sanitize(std::string s) {
 int main(int argc, char** argv) {
   long passages = 10000, nqueries = 200, fts5_queries = -1;
   int ef = 128, nprobe = 32;
-  double expansion_max_df = 1.0;  // ranking.expansion_max_df
+  double expansion_max_df = 1.0;               // ranking.expansion_max_df
+  std::string expansion_scope = "candidates";  // ranking.expansion_scope
   std::string factory = "HNSW32,Flat", keep_dir;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
@@ -118,6 +120,8 @@ int main(int argc, char** argv) {
       keep_dir = argv[i + 1];
     else if (a == "--expansion-max-df")
       expansion_max_df = std::atof(argv[i + 1]);
+    else if (a == "--expansion-scope")
+      expansion_scope = argv[i + 1];
     else if (a == "--fts5-queries")
       fts5_queries = std::atol(argv[i + 1]);
     else {
@@ -333,6 +337,7 @@ int main(int argc, char** argv) {
   };
   ranking::HybridOptions options;
   options.expansion_max_df = expansion_max_df;
+  options.expansion_scope = expansion_scope;
   ranking::HybridRetriever memory_approx(**store, &embedder, approx->get(), options,
                                          lexical->get());
   ranking::HybridRetriever memory_exact(**store, &embedder, exact->get(), options, lexical->get());
@@ -354,8 +359,9 @@ int main(int argc, char** argv) {
     return 1;
   std::printf(
       "reproduce: build-*/bench/retrieval/bench_search --passages %ld --queries %ld --factory "
-      "\"%s\" --ef %d --nprobe %d --fts5-queries %ld --expansion-max-df %g\n",
-      passages, nqueries, factory.c_str(), ef, nprobe, fts5_queries, expansion_max_df);
+      "\"%s\" --ef %d --nprobe %d --fts5-queries %ld --expansion-max-df %g --expansion-scope %s\n",
+      passages, nqueries, factory.c_str(), ef, nprobe, fts5_queries, expansion_max_df,
+      expansion_scope.c_str());
   if (keep_dir.empty()) fs::remove_all(dir);
   return 0;
 }
