@@ -99,4 +99,19 @@ std::string_view InnerProductIsa() {
   return Chosen().isa;
 }
 
+bool InnerProductWith(std::string_view isa, const float* a, const float* b, std::size_t n,
+                      float* out) {
+  DotFn dot = nullptr;
+  if (isa == "scalar") dot = DotScalar;
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (isa == "avx512" && __builtin_cpu_supports("avx512f")) dot = DotAvx512;
+  if (isa == "avx2" && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    dot = DotAvx2;
+#endif
+  if (dot == nullptr) return false;
+  *out = dot(a, b, n);
+  return true;
+}
+
 }  // namespace lumen::retrieval

@@ -23,4 +23,9 @@ void InnerProducts(const float* query, const float* base, std::size_t d, std::si
 // The instruction set the dispatch chose: "avx512", "avx2" or "scalar".
 std::string_view InnerProductIsa();
 
+// Σ a[i]·b[i] computed with the named instruction set ("avx512", "avx2", "scalar"), for tests
+// of every path; false (nothing written) when this CPU or build does not have it.
+bool InnerProductWith(std::string_view isa, const float* a, const float* b, std::size_t n,
+                      float* out);
+
 }  // namespace lumen::retrieval

@@ -259,8 +259,17 @@ TEST(InnerProductTest, MatchesADoublePrecisionSumForEveryLengthAndAlignment) {
       }
       EXPECT_NEAR(InnerProduct(a.data() + offset, b.data() + offset, n), want, 1e-6 * scale + 1e-7)
           << "n " << n << " offset " << offset << " isa " << InnerProductIsa();
+      for (const char* isa : {"scalar", "avx2", "avx512"}) {
+        float got = 0;
+        if (InnerProductWith(isa, a.data() + offset, b.data() + offset, n, &got)) {
+          EXPECT_NEAR(got, want, 1e-6 * scale + 1e-7) << "n " << n << " isa " << isa;
+        }
+      }
     }
   }
+  float unused = 0;
+  EXPECT_TRUE(InnerProductWith("scalar", a.data(), b.data(), 4, &unused)) << "always there";
+  EXPECT_FALSE(InnerProductWith("neon", a.data(), b.data(), 4, &unused));
   std::vector<float> out(7);
   InnerProducts(a.data(), b.data(), 50, out.size(), out.data());
   for (std::size_t j = 0; j < out.size(); ++j)
