@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -104,6 +105,48 @@ double PeakFlops(ThreadPool* pool, std::size_t threads, bool avx512) {
   }
   const double s = Since(t);
   return static_cast<double>(threads) * iters * 12 * (avx512 ? 16 : 8) * 2 / s;
+}
+
+double CpuSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+
+// The four-row FP8 dot product of one instruction set alone on the calling thread, in process
+// CPU time (so other tenants of the machine do not count): GB/s of weights over `bytes` of
+// random 2048-column rows, 128-column scale blocks, best of four passes.
+double Fp8KernelSpeed(const cpu::SimdKernels& k, std::size_t bytes) {
+  const std::size_t cols = 2048, block = 128, nb = cols / block;
+  const std::size_t rows = bytes / cols / 4 * 4;
+  std::vector<std::uint8_t> w((rows + 4) * cols);
+  std::uint32_t seed = 12345;
+  for (auto& c : w) {
+    seed = seed * 1664525u + 1013904223u;
+    c = static_cast<std::uint8_t>(seed >> 24);
+    if ((c & 0x7F) == 0x7F) c = 0x38;  // no NaN codes, as in a loaded checkpoint
+  }
+  std::vector<float> scales(rows * nb, 0.01f), x(cols, 0.5f), ax(cpu::ArrangedFp8Size(cols)),
+      out(rows);
+  const int passes = static_cast<int>(std::max<std::size_t>(1, (std::size_t{1} << 30) / bytes));
+  double best = 0;
+  for (int trial = 0; trial < 4; ++trial) {
+    const double t = CpuSeconds();
+    for (int p = 0; p < passes; ++p) {
+      const float* xp = x.data();
+      if (k.arrange_fp8_x != nullptr) {
+        k.arrange_fp8_x(x.data(), cols, ax.data());
+        xp = ax.data();
+      }
+      for (std::size_t r = 0; r < rows; r += 4) {
+        const float* s4[4] = {&scales[r * nb], &scales[(r + 1) * nb], &scales[(r + 2) * nb],
+                              &scales[(r + 3) * nb]};
+        k.dot_fp8_rows4(&w[r * cols], cols, s4, block, xp, cols, &out[r]);
+      }
+    }
+    best = std::max(best, static_cast<double>(rows * cols) * passes / (CpuSeconds() - t));
+  }
+  return best;
 }
 
 }  // namespace
@@ -297,6 +340,16 @@ int main(int argc, char** argv) {
       expert_bytes / experts_s / 1e9, 100 * expert_bytes / experts_s / bandwidth, rounds);
   std::printf("  lm_head matvec alone       %.1f GB/s (bf16, %.0f MB)\n", head_bytes / head_s / 1e9,
               head_bytes / 1e6);
+  for (cpu::Isa i : {cpu::Isa::kAvx2, cpu::Isa::kAvx512, cpu::Isa::kAvx512Vbmi}) {
+    if (!cpu::CpuSupports(i)) continue;
+    const cpu::SimdKernels& k = cpu::KernelsFor(i);
+    const double cached = Fp8KernelSpeed(k, std::size_t{1} << 20);
+    const double memory = Fp8KernelSpeed(k, std::size_t{1} << 30);
+    std::printf(
+        "  FP8 kernel alone, 1 thread %.1f GB/s from cache (1 MiB), %.1f GB/s from memory "
+        "(1 GiB), CPU time (%s)\n",
+        cached / 1e9, memory / 1e9, std::string(cpu::IsaName(i)).c_str());
+  }
   std::printf("  decode, %d layers          %.1f ms/token (%.2f tokens/s), %.0f MB read/token\n",
               layers, step_s * 1e3, 1 / step_s, token_bytes / 1e6);
   std::printf("  decode, 48 layers (extr.)  %.1f ms/token = %.2f tokens/s, %.2f GB read/token\n",
