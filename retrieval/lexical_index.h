@@ -55,7 +55,7 @@ namespace lumen::retrieval {
 struct LexicalIndexOptions {
   double k1 = 1.2;
   double b = 0.75;
-  double title_weight = 2.0;  // as StoreOptions: column weights in the term frequency
+  double title_weight = 1.5;  // as StoreOptions: column weights in the term frequency
   double heading_weight = 2.0;
   double body_weight = 1.0;
 };

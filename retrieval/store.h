@@ -97,7 +97,7 @@ struct StoreOptions {
   bool read_only = false;
   int busy_timeout_ms = 5000;
   // BM25 column weights for title, heading path and body.
-  double title_weight = 2.0;
+  double title_weight = 1.5;
   double heading_weight = 2.0;
   double body_weight = 1.0;
 };
