@@ -300,6 +300,30 @@ Result<std::vector<RankedPassage>> HybridRetriever::Search(std::string_view quer
       s.dense = hits[i].score;
       s.dense_rank = static_cast<int>(i) + 1;
     }
+    // Every candidate gets its cosine, not only the dense search's own: a passage BM25 found
+    // just past the dense list is not a passage with no semantic match.
+    if (mode == RetrievalMode::kHybrid) {
+      for (std::int64_t id : order) {
+        Signals& s = cands[id];
+        if (s.dense_rank) continue;
+        Result<std::vector<float>> v = index_->Reconstruct(id);
+        if (!v.ok()) continue;  // an index kind that cannot reconstruct: no cosine
+        double dot = 0;
+        for (std::size_t j = 0; j < qv.size(); ++j) dot += static_cast<double>(qv[j]) * (*v)[j];
+        s.dense = dot;
+      }
+    }
+  }
+  if (mode == RetrievalMode::kHybrid && lexical_ != nullptr) {
+    // Likewise the question's BM25 for the candidates only the dense search found (by lookup;
+    // none of them can score above the BM25 list, which holds the best).
+    std::vector<std::int64_t> missing;
+    for (std::int64_t id : order)
+      if (!cands[id].bm25_rank) missing.push_back(id);
+    std::vector<retrieval::WeightedTerm> weighted;
+    for (const std::string& t : terms) weighted.push_back({.word = t, .weight = 1.0});
+    const std::vector<float> scores = lexical_->ScorePassages(weighted, missing);
+    for (std::size_t i = 0; i < missing.size(); ++i) cands[missing[i]].bm25 = scores[i];
   }
   if (!feedback_terms.empty()) {
     // The feedback words' BM25 for the candidates the question and its vector found, by lookup:
@@ -335,10 +359,9 @@ Result<std::vector<RankedPassage>> HybridRetriever::Search(std::string_view quer
       if (s.bm25_rank) s.fused += options_.bm25_weight / (options_.rrf_k + s.bm25_rank);
       if (s.dense_rank) s.fused += options_.dense_weight / (options_.rrf_k + s.dense_rank);
     } else {
-      if (s.bm25_rank && max_bm25 > 0) s.fused += options_.bm25_weight * s.bm25 / max_bm25;
+      if (max_bm25 > 0) s.fused += options_.bm25_weight * std::min(1.0, s.bm25 / max_bm25);
       if (max_expansion > 0) s.fused += options_.expansion_weight * s.expansion / max_expansion;
-      if (s.dense_rank)
-        s.fused += options_.dense_weight * std::max(0.0, s.dense - floor) / (1.0 - floor);
+      s.fused += options_.dense_weight * std::max(0.0, s.dense - floor) / (1.0 - floor);
     }
     fused.emplace_back(id, s);
   }

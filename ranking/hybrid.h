@@ -80,7 +80,9 @@ struct HybridOptions {
   int max_per_page = 3;     // 0: no cap
 };
 
-// Each signal's value for one passage. Ranks are 1-based; 0 means "not in that list".
+// Each signal's value for one passage. Ranks are 1-based; 0 means "not in that list". In hybrid
+// mode the bm25 and dense scores are filled in for every candidate, also those only the other
+// search found (bm25 with the in-memory index; dense when the index can reconstruct vectors).
 struct Signals {
   double bm25 = 0;
   int bm25_rank = 0;

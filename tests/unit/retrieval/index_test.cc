@@ -443,6 +443,41 @@ TEST_F(HybridTest, DenseFindsSynonymsThatBm25Misses) {
   EXPECT_GT(hybrid->front().signals.dense_rank, 0);
 }
 
+// With short lists, one search finds passages the other does not; in hybrid mode each candidate
+// still gets the other search's score (its cosine, its BM25), so fusion compares like with like.
+TEST_F(HybridTest, EveryCandidateGetsBothScores) {
+  auto lexical = LexicalIndex::Build(*store_);
+  ASSERT_TRUE(lexical.ok());
+  const std::vector<WeightedTerm> terms = {{.word = "wing"}, {.word = "lift"}};
+  int bm25_only = 0, dense_only = 0;
+  for (auto [bm25_depth, dense_depth] : {std::pair{1, 6}, std::pair{6, 1}}) {
+    ranking::HybridOptions options;
+    options.bm25_candidates = bm25_depth;
+    options.dense_candidates = dense_depth;
+    options.expansion_weight = 0;
+    options.max_per_page = 0;
+    ranking::HybridRetriever r(*store_, embedder_.get(), index_.get(), options, lexical->get());
+    auto hits = r.Search("wing lift", 10);
+    ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+    for (const ranking::RankedPassage& h : *hits) {
+      const ranking::Signals& s = h.signals;
+      if (s.bm25_rank && !s.dense_rank) {
+        ++bm25_only;
+        // (the cosine with the feedback-moved question vector, so only its presence is checked)
+        EXPECT_NE(s.dense, 0.0) << h.view.passage.text << ": its cosine was computed";
+      }
+      if (s.dense_rank && !s.bm25_rank) {
+        ++dense_only;
+        EXPECT_FLOAT_EQ(static_cast<float>(s.bm25),
+                        (*lexical)->ScorePassages(terms, std::vector<std::int64_t>{h.view.id})[0])
+            << h.view.passage.text;
+      }
+    }
+  }
+  EXPECT_GT(bm25_only, 0);
+  EXPECT_GT(dense_only, 0);
+}
+
 TEST_F(HybridTest, AtMostMaxPerPagePassagesOfOnePage) {
   ranking::HybridOptions o;
   o.max_per_page = 2;
