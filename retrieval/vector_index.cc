@@ -18,8 +18,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/inner_product.h"
 #include "retrieval/glove_embedder.h"  // WriteFileAtomically
-#include "retrieval/inner_product.h"
 
 #if defined(LUMEN_HAVE_FAISS_GPU)
 #include <faiss/gpu/GpuCloner.h>
@@ -40,7 +40,7 @@ std::string SidecarPath(const std::string& path) {
   return path + ".json";
 }
 
-// FAISS's flat inner-product storage with Lumen's SIMD inner products (retrieval/inner_product.h:
+// FAISS's flat inner-product storage with Lumen's SIMD inner products (core/inner_product.h:
 // Debian's FAISS computes them with scalar loops). Same codes, same file format: it is an
 // IndexFlatIP to FAISS's writer, cloner and HNSW code, and only the arithmetic is replaced.
 class SimdFlatIP final : public faiss::IndexFlatIP {

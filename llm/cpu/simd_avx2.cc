@@ -3,6 +3,7 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+#include "core/inner_product.h"
 #include "llm/cpu/simd.h"
 #include "llm/fp8.h"
 #include "llm/weights.h"
@@ -33,20 +34,6 @@ LUMEN_AVX2 inline void Fp8x16(const std::uint8_t* p, __m256& lo, __m256& hi) {
   const __m128i z = _mm_setzero_si128();
   lo = HalvesToFloat(_mm_unpacklo_epi8(z, b));
   hi = HalvesToFloat(_mm_unpackhi_epi8(z, b));
-}
-
-LUMEN_AVX2 float Dot(const float* a, const float* b, std::size_t n) {
-  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
-  std::size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
-  }
-  for (; i + 8 <= n; i += 8)
-    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-  float s = HSum(_mm256_add_ps(s0, s1));
-  for (; i < n; ++i) s += a[i] * b[i];
-  return s;
 }
 
 LUMEN_AVX2 void Axpy(float a, const float* x, float* y, std::size_t n) {
@@ -173,8 +160,8 @@ LUMEN_AVX2 void DotF32Rows4x2(const float* w, std::size_t stride, const float* x
   }
 }
 
-const SimdKernels kAvx2 = {Isa::kAvx2, Dot,     Axpy,        DecodeFp8,    DecodeBf16,
-                           DecodeF16,  nullptr, DotFp8Rows4, DotBf16Rows4, DotF32Rows4x2};
+const SimdKernels kAvx2 = {Isa::kAvx2, InnerProductAvx2, Axpy,        DecodeFp8,    DecodeBf16,
+                           DecodeF16,  nullptr,          DotFp8Rows4, DotBf16Rows4, DotF32Rows4x2};
 
 }  // namespace
 

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "core/inner_product.h"
 #include "llm/cpu/simd.h"
 #include "llm/fp8.h"
 #include "llm/weights.h"
@@ -44,25 +45,6 @@ LUMEN_AVX512 inline void Fp8x32(const std::uint8_t* p, __m512& lo, __m512& hi) {
 LUMEN_AVX512 inline __m512 Bf16x16(const std::uint16_t* p) {
   const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
   return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(b), 16));
-}
-
-LUMEN_AVX512 float Dot(const float* a, const float* b, std::size_t n) {
-  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
-  std::size_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
-    s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
-  }
-  if (i < n) {
-    for (; i + 16 <= n; i += 16) {
-      s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
-    }
-    if (i < n) {
-      const __mmask16 m = static_cast<__mmask16>((1u << (n - i)) - 1);
-      s1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), s1);
-    }
-  }
-  return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
 
 LUMEN_AVX512 void Axpy(float a, const float* x, float* y, std::size_t n) {
@@ -328,10 +310,11 @@ LUMEN_AVX512_VBMI void DotFp8Rows4Vbmi(const std::uint8_t* w, std::size_t stride
   for (int r = 0; r < 4; ++r) out[r] = _mm512_reduce_add_ps(total[r]);
 }
 
-const SimdKernels kAvx512 = {Isa::kAvx512, Dot,     Axpy,        DecodeFp8,    DecodeBf16,
-                             DecodeF16,    nullptr, DotFp8Rows4, DotBf16Rows4, DotF32Rows4x2};
-const SimdKernels kAvx512Vbmi = {Isa::kAvx512Vbmi, Dot,          Axpy,        DecodeFp8,
-                                 DecodeBf16,       DecodeF16,    ArrangeFp8X, DotFp8Rows4Vbmi,
+const SimdKernels kAvx512 = {Isa::kAvx512, InnerProductAvx512, Axpy,    DecodeFp8,
+                             DecodeBf16,   DecodeF16,          nullptr, DotFp8Rows4,
+                             DotBf16Rows4, DotF32Rows4x2};
+const SimdKernels kAvx512Vbmi = {Isa::kAvx512Vbmi, InnerProductAvx512, Axpy,        DecodeFp8,
+                                 DecodeBf16,       DecodeF16,          ArrangeFp8X, DotFp8Rows4Vbmi,
                                  DotBf16Rows4,     DotF32Rows4x2};
 
 }  // namespace

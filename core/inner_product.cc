@@ -1,4 +1,4 @@
-#include "retrieval/inner_product.h"
+#include "core/inner_product.h"
 
 #if defined(__x86_64__)
 // GCC 12 reports its own _mm512_undefined_* helpers as uninitialised (a known false positive).
@@ -9,7 +9,7 @@
 #include <immintrin.h>
 #endif
 
-namespace lumen::retrieval {
+namespace lumen {
 namespace {
 
 float DotScalar(const float* a, const float* b, std::size_t n) {
@@ -26,8 +26,11 @@ float DotScalar(const float* a, const float* b, std::size_t n) {
   return (s0 + s1) + (s2 + s3);
 }
 
+}  // namespace
+
 #if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) float DotAvx2(const float* a, const float* b, std::size_t n) {
+__attribute__((target("avx2,fma"))) float InnerProductAvx2(const float* a, const float* b,
+                                                           std::size_t n) {
   __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
   std::size_t i = 0;
   for (; i + 16 <= n; i += 16) {
@@ -45,7 +48,8 @@ __attribute__((target("avx2,fma"))) float DotAvx2(const float* a, const float* b
   return r;
 }
 
-__attribute__((target("avx512f"))) float DotAvx512(const float* a, const float* b, std::size_t n) {
+__attribute__((target("avx512f"))) float InnerProductAvx512(const float* a, const float* b,
+                                                            std::size_t n) {
   __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
   std::size_t i = 0;
   for (; i + 32 <= n; i += 32) {
@@ -62,6 +66,8 @@ __attribute__((target("avx512f"))) float DotAvx512(const float* a, const float* 
 }
 #endif
 
+namespace {
+
 using DotFn = float (*)(const float*, const float*, std::size_t);
 
 struct Dispatch {
@@ -72,8 +78,9 @@ struct Dispatch {
 Dispatch Choose() {
 #if defined(__x86_64__)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return {DotAvx512, "avx512"};
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return {DotAvx2, "avx2"};
+  if (__builtin_cpu_supports("avx512f")) return {InnerProductAvx512, "avx512"};
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    return {InnerProductAvx2, "avx2"};
 #endif
   return {DotScalar, "scalar"};
 }
@@ -105,13 +112,13 @@ bool InnerProductWith(std::string_view isa, const float* a, const float* b, std:
   if (isa == "scalar") dot = DotScalar;
 #if defined(__x86_64__)
   __builtin_cpu_init();
-  if (isa == "avx512" && __builtin_cpu_supports("avx512f")) dot = DotAvx512;
+  if (isa == "avx512" && __builtin_cpu_supports("avx512f")) dot = InnerProductAvx512;
   if (isa == "avx2" && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    dot = DotAvx2;
+    dot = InnerProductAvx2;
 #endif
   if (dot == nullptr) return false;
   *out = dot(a, b, n);
   return true;
 }
 
-}  // namespace lumen::retrieval
+}  // namespace lumen

@@ -1,4 +1,5 @@
 // Inner products of float vectors with runtime SIMD dispatch (AVX-512, AVX2 + FMA, scalar).
+// Shared by the vector index and the model engine's kernel tables (llm/cpu/simd_*.cc).
 //
 // Why Lumen has its own: Debian's libfaiss (1.7.3) is built for the x86-64 baseline, so its
 // distance functions are the scalar reference loops (`fvec_inner_product_ref` was half of all
@@ -11,7 +12,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace lumen::retrieval {
+namespace lumen {
 
 // Σ a[i]·b[i] for i < n.
 float InnerProduct(const float* a, const float* b, std::size_t n);
@@ -28,4 +29,11 @@ std::string_view InnerProductIsa();
 bool InnerProductWith(std::string_view isa, const float* a, const float* b, std::size_t n,
                       float* out);
 
-}  // namespace lumen::retrieval
+// The per-ISA kernels themselves, for dispatch tables that choose for themselves. Each needs
+// its instruction set (AVX2 + FMA; AVX-512 F) at run time; only declared on x86-64.
+#if defined(__x86_64__)
+float InnerProductAvx2(const float* a, const float* b, std::size_t n);
+float InnerProductAvx512(const float* a, const float* b, std::size_t n);
+#endif
+
+}  // namespace lumen
