@@ -33,6 +33,9 @@ int Run(CommandContext& ctx) {
               static_cast<long long>(report->added), static_cast<long long>(report->removed),
               static_cast<long long>(report->total), (*embedder)->name().c_str(),
               options.factory.c_str(), report->seconds);
+  if (const std::string advice = retrieval::IndexChoiceAdvice(options.factory, report->total);
+      !advice.empty())
+    std::fprintf(stderr, "%s\n", advice.c_str());
   return kExitOk;
 }
 

@@ -181,4 +181,13 @@ Result<IndexerReport> UpdateVectorIndex(Store& store, Embedder& embedder,
   return finish(report);
 }
 
+std::string IndexChoiceAdvice(std::string_view factory, std::int64_t vectors) {
+  if (factory != "Flat" || vectors < kExactSearchAdviceVectors) return "";
+  return "note: " + std::to_string(vectors) +
+         " vectors with exact search (index.factory \"Flat\") cost tens of milliseconds per "
+         "question; for collections this large set index.factory to \"HNSW32,Flat\" (recall@10 "
+         "0.97 against exact at 1M passages, ~10 ms per hybrid question) and run "
+         "`lumen index --rebuild`";
+}
+
 }  // namespace lumen::retrieval

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/status.h"
 #include "retrieval/embedder.h"
@@ -50,6 +51,15 @@ std::string EmbeddingText(const PassageView& v);
 // (unless options.rebuild). `embedder` ends with the statistics the index was built with.
 Result<IndexerReport> UpdateVectorIndex(Store& store, Embedder& embedder,
                                         const std::string& data_dir, const IndexerOptions& options);
+
+// Passages from which exact search becomes the slow part of a question (54 ms of one core at
+// 1M, so roughly a third of that at 300k) and an approximate index is worth its build time
+// (docs/BENCHMARKS.md).
+inline constexpr std::int64_t kExactSearchAdviceVectors = 300'000;
+
+// A note for the user when `factory` is exact ("Flat") and the index holds at least
+// kExactSearchAdviceVectors vectors: which approximate index to use and how; "" otherwise.
+std::string IndexChoiceAdvice(std::string_view factory, std::int64_t vectors);
 
 // Loads the index and the embedder's statistics for searching. kNotFound when no index was
 // built yet; kInvalidArgument on an embedder mismatch (suggesting `lumen index --rebuild`).

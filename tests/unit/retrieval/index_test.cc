@@ -307,6 +307,15 @@ TEST_F(IndexTest, SimdSearchFindsTheExactTopKAndKeepsTheFaissFileFormat) {
   }
 }
 
+TEST(IndexChoiceAdviceTest, LargeExactIndexesAreToldWhichApproximateIndexToUse) {
+  EXPECT_EQ(IndexChoiceAdvice("Flat", kExactSearchAdviceVectors - 1), "");
+  const std::string advice = IndexChoiceAdvice("Flat", 1'000'000);
+  EXPECT_NE(advice.find("1000000 vectors"), std::string::npos) << advice;
+  EXPECT_NE(advice.find("HNSW32,Flat"), std::string::npos) << advice;
+  EXPECT_NE(advice.find("lumen index --rebuild"), std::string::npos) << advice;
+  EXPECT_EQ(IndexChoiceAdvice("HNSW32,Flat", 5'000'000), "") << "already approximate";
+}
+
 TEST_F(IndexTest, InvalidFactoryStringsAndDevicesAreClearErrors) {
   auto bad = VectorIndex::Create("test", 4, "NoSuchIndex42");
   ASSERT_FALSE(bad.ok());
