@@ -204,12 +204,8 @@ void LexicalIndex::ReleaseScratch(std::unique_ptr<Scratch> s) const {
   if (scratch_.size() < 16) scratch_.push_back(std::move(s));
 }
 
-std::vector<LexicalHit> LexicalIndex::Search(std::span<const WeightedTerm> terms, int k) const {
-  std::vector<LexicalHit> hits;
-  if (k <= 0 || terms.empty()) return hits;
-  std::shared_lock lock(mu_);
-  const std::size_t n = ids_.size();
-  if (n == 0) return hits;
+std::vector<std::pair<std::int32_t, double>> LexicalIndex::MergeTerms(
+    std::span<const WeightedTerm> terms) const {
   std::vector<std::pair<std::int32_t, double>> query;  // term, summed weight
   for (const WeightedTerm& t : terms.first(std::min(terms.size(), kMaxQueryTerms))) {
     if (!(t.weight > 0)) continue;
@@ -223,6 +219,22 @@ std::vector<LexicalHit> LexicalIndex::Search(std::span<const WeightedTerm> terms
       it->second += t.weight;
     }
   }
+  return query;
+}
+
+double LexicalIndex::IdfOf(const Term& term) const {
+  const double df = static_cast<double>(term.docs.size());
+  const double idf = std::log((static_cast<double>(ids_.size()) - df + 0.5) / (df + 0.5));
+  return idf <= 0 ? 1e-6 : idf;
+}
+
+std::vector<LexicalHit> LexicalIndex::Search(std::span<const WeightedTerm> terms, int k) const {
+  std::vector<LexicalHit> hits;
+  if (k <= 0 || terms.empty()) return hits;
+  std::shared_lock lock(mu_);
+  const std::size_t n = ids_.size();
+  if (n == 0) return hits;
+  const std::vector<std::pair<std::int32_t, double>> query = MergeTerms(terms);
   if (query.empty()) return hits;
 
   std::unique_ptr<Scratch> scratch = AcquireScratch();
@@ -244,10 +256,7 @@ std::vector<LexicalHit> LexicalIndex::Search(std::span<const WeightedTerm> terms
   for (const auto& [id, weight] : query) {
     const Term& term = terms_[static_cast<std::size_t>(id)];
     if (term.docs.empty()) continue;
-    const double df = static_cast<double>(term.docs.size());
-    double idf = std::log((total - df + 0.5) / (df + 0.5));
-    if (idf <= 0) idf = 1e-6;
-    const double c = weight * idf * (k1 + 1);
+    const double c = weight * IdfOf(term) * (k1 + 1);
     const double tf = term.max_tf / kTfScale;
     const double norm = k1 * (1 - b + b * term.min_length / avgdl);
     scored.push_back(
@@ -348,32 +357,17 @@ std::vector<float> LexicalIndex::ScorePassages(std::span<const WeightedTerm> ter
                                                std::span<const std::int64_t> passage_ids) const {
   std::vector<float> scores(passage_ids.size(), 0.0f);
   std::shared_lock lock(mu_);
-  const std::size_t n = ids_.size();
-  if (n == 0 || terms.empty()) return scores;
+  if (ids_.empty() || terms.empty()) return scores;
   std::vector<std::uint32_t> ords(passage_ids.size(), UINT32_MAX);
   for (std::size_t i = 0; i < passage_ids.size(); ++i) {
     auto it = std::lower_bound(ids_.begin(), ids_.end(), passage_ids[i]);
     if (it != ids_.end() && *it == passage_ids[i] && !removed_[it - ids_.begin()])
       ords[i] = static_cast<std::uint32_t>(it - ids_.begin());
   }
-  const double total = static_cast<double>(n);
-  const double k1 = options_.k1;
-  std::vector<std::int32_t> seen;
-  for (const WeightedTerm& t : terms.first(std::min(terms.size(), kMaxQueryTerms))) {
-    if (!(t.weight > 0)) continue;
-    const std::int32_t id = FindTerm(t.word);
-    if (id < 0 || std::find(seen.begin(), seen.end(), id) != seen.end()) continue;
-    // A stem asked twice adds its weights up, as in Search.
-    double weight = 0;
-    for (const WeightedTerm& u : terms.first(std::min(terms.size(), kMaxQueryTerms)))
-      if (u.weight > 0 && FindTerm(u.word) == id) weight += u.weight;
-    seen.push_back(id);
+  for (const auto& [id, weight] : MergeTerms(terms)) {
     const Term& term = terms_[static_cast<std::size_t>(id)];
     if (term.docs.empty()) continue;
-    const double df = static_cast<double>(term.docs.size());
-    double idf = std::log((total - df + 0.5) / (df + 0.5));
-    if (idf <= 0) idf = 1e-6;
-    const auto c = static_cast<float>(weight * idf * (k1 + 1));
+    const auto c = static_cast<float>(weight * IdfOf(term) * (options_.k1 + 1));
     for (std::size_t i = 0; i < ords.size(); ++i) {
       if (ords[i] == UINT32_MAX) continue;
       auto it = std::lower_bound(term.docs.begin(), term.docs.end(), ords[i]);
@@ -391,9 +385,7 @@ double LexicalIndex::Idf(std::string_view word) const {
   std::shared_lock lock(mu_);
   const std::int32_t id = FindTerm(word);
   if (id < 0 || ids_.empty()) return 0;
-  const double df = static_cast<double>(terms_[static_cast<std::size_t>(id)].docs.size());
-  const double idf = std::log((static_cast<double>(ids_.size()) - df + 0.5) / (df + 0.5));
-  return idf <= 0 ? 1e-6 : idf;
+  return IdfOf(terms_[static_cast<std::size_t>(id)]);
 }
 
 double LexicalIndex::DocumentFraction(std::string_view word) const {

@@ -43,6 +43,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -124,6 +125,12 @@ class LexicalIndex {
   // Term id of a word, adding the term when new (mu_ held exclusively); -1 for stop-words.
   std::int32_t InternTerm(const std::string& word);
   std::string Stem(std::string_view word) const;
+  // Known content terms of a query (at most kMaxQueryTerms considered), terms with the same stem
+  // merged by adding their weights. Needs mu_ held (shared is enough).
+  std::vector<std::pair<std::int32_t, double>> MergeTerms(
+      std::span<const WeightedTerm> terms) const;
+  // FTS5's idf, log((N - n + 0.5) / (n + 0.5)) floored at 1e-6. Needs mu_ held.
+  double IdfOf(const Term& term) const;
   std::unique_ptr<Scratch> AcquireScratch() const;
   void ReleaseScratch(std::unique_ptr<Scratch> s) const;
 
