@@ -75,13 +75,21 @@ struct Dispatch {
   std::string_view isa;
 };
 
-Dispatch Choose() {
+// The kernel of the named instruction set, or null when this CPU (or build) lacks it.
+DotFn Kernel(std::string_view isa) {
+  if (isa == "scalar") return DotScalar;
 #if defined(__x86_64__)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return {InnerProductAvx512, "avx512"};
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    return {InnerProductAvx2, "avx2"};
+  if (isa == "avx512" && __builtin_cpu_supports("avx512f")) return InnerProductAvx512;
+  if (isa == "avx2" && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    return InnerProductAvx2;
 #endif
+  return nullptr;
+}
+
+Dispatch Choose() {
+  for (std::string_view isa : {"avx512", "avx2"})
+    if (DotFn dot = Kernel(isa)) return {dot, isa};
   return {DotScalar, "scalar"};
 }
 
@@ -108,14 +116,7 @@ std::string_view InnerProductIsa() {
 
 bool InnerProductWith(std::string_view isa, const float* a, const float* b, std::size_t n,
                       float* out) {
-  DotFn dot = nullptr;
-  if (isa == "scalar") dot = DotScalar;
-#if defined(__x86_64__)
-  __builtin_cpu_init();
-  if (isa == "avx512" && __builtin_cpu_supports("avx512f")) dot = InnerProductAvx512;
-  if (isa == "avx2" && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    dot = InnerProductAvx2;
-#endif
+  const DotFn dot = Kernel(isa);
   if (dot == nullptr) return false;
   *out = dot(a, b, n);
   return true;
