@@ -155,6 +155,7 @@ Result<std::vector<EvalRun>> EvaluateRetrieval(const std::vector<SmartRecord>& d
                                                retrieval::Embedder* embedder,
                                                const retrieval::StoreOptions& store_options,
                                                const HybridOptions& options) {
+  LUMEN_RETURN_IF_ERROR(ValidateHybridOptions(options));  // before any indexing work
   LUMEN_ASSIGN_OR_RETURN(std::unique_ptr<retrieval::Store> store,
                          retrieval::Store::Open(data_dir, store_options));
   const std::string kPrefix = "smart:";
@@ -176,9 +177,6 @@ Result<std::vector<EvalRun>> EvaluateRetrieval(const std::vector<SmartRecord>& d
   if (opts.lexical == "memory") {
     LUMEN_ASSIGN_OR_RETURN(
         lexical, retrieval::LexicalIndex::Build(*store, LexicalOptions(store_options, opts)));
-  } else if (opts.lexical != "fts5") {
-    return InvalidArgument("ranking.lexical_index must be \"memory\" or \"fts5\", not \"" +
-                           opts.lexical + "\"");
   }
   HybridRetriever retriever(*store, embedder, index.get(), opts, lexical.get());
 

@@ -6,6 +6,8 @@
 #include <set>
 #include <unordered_map>
 
+#include "core/inner_product.h"
+
 namespace lumen::ranking {
 namespace {
 
@@ -23,6 +25,14 @@ std::vector<std::string> QueryTerms(std::string_view query) {
       if (seen.insert(w).second) terms.push_back(w);
   if (terms.size() > 64) terms.resize(64);
   return terms;
+}
+
+// Words as query terms of weight 1.
+std::vector<retrieval::WeightedTerm> Unweighted(const std::vector<std::string>& words) {
+  std::vector<retrieval::WeightedTerm> out;
+  out.reserve(words.size());
+  for (const std::string& w : words) out.push_back({.word = w, .weight = 1.0});
+  return out;
 }
 
 // A crude suffix-stripping match so that "flows" matches "flow" in the features.
@@ -71,6 +81,16 @@ HybridOptions HybridOptionsFromConfig(const Config& c) {
   o.max_per_page =
       static_cast<int>(std::clamp<std::int64_t>(c.GetInt("ranking.max_per_page"), 0, 1000));
   return o;
+}
+
+Status ValidateHybridOptions(const HybridOptions& options) {
+  if (options.lexical != "memory" && options.lexical != "fts5")
+    return InvalidArgument("ranking.lexical_index must be \"memory\" or \"fts5\", not \"" +
+                           options.lexical + "\"");
+  if (options.expansion_scope != "index" && options.expansion_scope != "candidates")
+    return InvalidArgument("ranking.expansion_scope must be \"index\" or \"candidates\", not \"" +
+                           options.expansion_scope + "\"");
+  return Status::Ok();
 }
 
 retrieval::StoreOptions StoreOptionsFromConfig(const Config& c) {
@@ -179,10 +199,7 @@ Result<std::vector<retrieval::LexicalHit>> HybridRetriever::Lexical(
   const bool content = std::any_of(terms.begin(), terms.end(),
                                    [](const std::string& t) { return !retrieval::IsStopWord(t); });
   if (lexical_ == nullptr || !content) return store_.SearchBm25(query, k);
-  std::vector<retrieval::WeightedTerm> weighted;
-  weighted.reserve(terms.size());
-  for (const std::string& t : terms) weighted.push_back({.word = t, .weight = 1.0});
-  return lexical_->Search(weighted, k);
+  return lexical_->Search(Unweighted(terms), k);
 }
 
 Result<std::vector<RankedPassage>> HybridRetriever::Search(std::string_view query, int k,
@@ -308,9 +325,7 @@ Result<std::vector<RankedPassage>> HybridRetriever::Search(std::string_view quer
         if (s.dense_rank) continue;
         Result<std::vector<float>> v = index_->Reconstruct(id);
         if (!v.ok()) continue;  // an index kind that cannot reconstruct: no cosine
-        double dot = 0;
-        for (std::size_t j = 0; j < qv.size(); ++j) dot += static_cast<double>(qv[j]) * (*v)[j];
-        s.dense = dot;
+        s.dense = InnerProduct(qv.data(), v->data(), qv.size());
       }
     }
   }
@@ -320,18 +335,14 @@ Result<std::vector<RankedPassage>> HybridRetriever::Search(std::string_view quer
     std::vector<std::int64_t> missing;
     for (std::int64_t id : order)
       if (!cands[id].bm25_rank) missing.push_back(id);
-    std::vector<retrieval::WeightedTerm> weighted;
-    for (const std::string& t : terms) weighted.push_back({.word = t, .weight = 1.0});
-    const std::vector<float> scores = lexical_->ScorePassages(weighted, missing);
+    const std::vector<float> scores = lexical_->ScorePassages(Unweighted(terms), missing);
     for (std::size_t i = 0; i < missing.size(); ++i) cands[missing[i]].bm25 = scores[i];
   }
   if (!feedback_terms.empty()) {
     // The feedback words' BM25 for the candidates the question and its vector found, by lookup:
     // searching the whole index for a bag of common words cost more than everything else at
     // 1M passages, for candidates that only this signal would have brought in.
-    std::vector<retrieval::WeightedTerm> weighted;
-    for (std::string& t : feedback_terms) weighted.push_back({.word = std::move(t), .weight = 1.0});
-    const std::vector<float> scores = lexical_->ScorePassages(weighted, order);
+    const std::vector<float> scores = lexical_->ScorePassages(Unweighted(feedback_terms), order);
     for (std::size_t i = 0; i < order.size(); ++i) {
       if (scores[i] <= 0) continue;
       cands[order[i]].expansion = scores[i];

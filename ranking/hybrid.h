@@ -134,6 +134,9 @@ class HybridRetriever {
 
 // The ranking.* and index.* keys that shape retrieval.
 HybridOptions HybridOptionsFromConfig(const Config& config);
+// kInvalidArgument naming the key when a named choice (ranking.lexical_index,
+// ranking.expansion_scope) is not one of its values.
+Status ValidateHybridOptions(const HybridOptions& options);
 retrieval::StoreOptions StoreOptionsFromConfig(const Config& config);
 // The in-memory BM25 index's options: the store's column weights and k1/b from `options`.
 retrieval::LexicalIndexOptions LexicalOptions(const retrieval::StoreOptions& store,

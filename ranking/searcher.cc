@@ -33,16 +33,11 @@ Result<std::unique_ptr<Searcher>> Searcher::Open(const Config& config) {
     }
   }
   HybridOptions options = HybridOptionsFromConfig(config);
-  if (options.expansion_scope != "index" && options.expansion_scope != "candidates")
-    return InvalidArgument("ranking.expansion_scope must be \"index\" or \"candidates\", not \"" +
-                           options.expansion_scope + "\"");
+  LUMEN_RETURN_IF_ERROR(ValidateHybridOptions(options));
   if (options.lexical == "memory") {
     LUMEN_ASSIGN_OR_RETURN(s->lexical,
                            retrieval::LexicalIndex::Build(
                                *s->store, LexicalOptions(StoreOptionsFromConfig(config), options)));
-  } else if (options.lexical != "fts5") {
-    return InvalidArgument("ranking.lexical_index must be \"memory\" or \"fts5\", not \"" +
-                           options.lexical + "\"");
   }
   s->retriever = std::make_unique<HybridRetriever>(*s->store, s->embedder.get(), s->index.get(),
                                                    options, s->lexical.get());

@@ -89,6 +89,16 @@ TEST_F(GloveRetrievalTest, EvalRetrievalRejectsBadInput) {
   EXPECT_NE(r.err.find("before the first .I"), std::string::npos) << r.err;
   const auto usage = RunProcess({kLumen, "eval", "retrieval", "--docs", "x"});
   EXPECT_EQ(usage.code, 2);
+  // A ranking choice that is no choice is named before any indexing work.
+  std::ofstream(dir_ / "one") << ".I 1\n.T\nwing flutter\n.W\nflutter of a wing\n";
+  std::ofstream(dir_ / "q") << ".I 001\n.W\nwing flutter\n";
+  std::ofstream(dir_ / "rel") << "1 1 1\n";
+  const auto scope =
+      RunProcess({kLumen, "eval", "retrieval", "--docs", (dir_ / "one").string(), "--queries",
+                  (dir_ / "q").string(), "--qrels", (dir_ / "rel").string(), "--set",
+                  "ranking.expansion_scope=everything"});
+  EXPECT_NE(scope.code, 0);
+  EXPECT_NE(scope.err.find("ranking.expansion_scope must be"), std::string::npos) << scope.err;
 }
 
 TEST_F(GloveRetrievalTest, IndexThenAskRetrievalOnlyThroughTheCli) {
