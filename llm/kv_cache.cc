@@ -68,20 +68,16 @@ void KvCache::Store(int layer, int pos, const float* k, const float* v) {
   }
 }
 
-const float* KvCache::Key(int layer, int pos, int head, float* scratch) const {
-  const std::size_t off = Offset(layer, pos, head);
-  if (dtype_ == KvDType::kF32) return k32_.data() + off;
-  for (int i = 0; i < head_dim_; ++i)
-    scratch[i] = Bf16ToFloat(k16_[off + static_cast<std::size_t>(i)]);
-  return scratch;
+KvCache::Rows KvCache::Keys(int layer, int head) const {
+  const std::size_t off = Offset(layer, 0, head);
+  if (dtype_ == KvDType::kF32) return {.f32 = k32_.data() + off};
+  return {.bf16 = k16_.data() + off};
 }
 
-const float* KvCache::Value(int layer, int pos, int head, float* scratch) const {
-  const std::size_t off = Offset(layer, pos, head);
-  if (dtype_ == KvDType::kF32) return v32_.data() + off;
-  for (int i = 0; i < head_dim_; ++i)
-    scratch[i] = Bf16ToFloat(v16_[off + static_cast<std::size_t>(i)]);
-  return scratch;
+KvCache::Rows KvCache::Values(int layer, int head) const {
+  const std::size_t off = Offset(layer, 0, head);
+  if (dtype_ == KvDType::kF32) return {.f32 = v32_.data() + off};
+  return {.bf16 = v16_.data() + off};
 }
 
 }  // namespace lumen::llm

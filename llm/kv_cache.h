@@ -28,10 +28,19 @@ class KvCache final : public SequenceState {
 
   // Stores keys and values ([kv_heads, head_dim] each) of position `pos` in `layer`.
   void Store(int layer, int pos, const float* k, const float* v);
-  // Key / value of (layer, pos, head) as floats: a pointer into the cache (fp32) or into
-  // `scratch` (head_dim floats) after conversion (bf16).
-  const float* Key(int layer, int pos, int head, float* scratch) const;
-  const float* Value(int layer, int pos, int head, float* scratch) const;
+  // The keys (values) of kv head `head` in `layer` as a matrix whose row p, row_stride()
+  // elements after row p - 1, holds position p: fp32 when dtype() is kF32, bf16 bits when it is
+  // kBF16 (the other pointer is null). Valid while the cache lives; rows at or beyond length()
+  // hold nothing meaningful.
+  struct Rows {
+    const float* f32 = nullptr;
+    const std::uint16_t* bf16 = nullptr;
+  };
+  Rows Keys(int layer, int head) const;
+  Rows Values(int layer, int head) const;
+  std::size_t row_stride() const {
+    return static_cast<std::size_t>(kv_heads_) * static_cast<std::size_t>(head_dim_);
+  }
 
  private:
   KvCache(int layers, int capacity, int kv_heads, int head_dim, KvDType dtype);
