@@ -5,7 +5,6 @@
 #include <thread>
 #include <vector>
 
-#include "core/thread_pool.h"
 #include "llm/cpu/attention.h"
 #include "llm/cpu/matmul.h"
 #include "llm/cpu/ops.h"
@@ -42,8 +41,8 @@ class Qwen3 final : public CausalLM {
         loader_(checkpoint_, config.quant, options.verify_weights) {
     const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
     threads_ = options.threads > 0 ? static_cast<std::size_t>(options.threads) : hw;
-    if (threads_ > 1) pool_ = std::make_unique<ThreadPool>(threads_ - 1);
-    ctx_ = {.simd = &cpu::KernelsFor(isa), .pool = pool_.get()};
+    if (threads_ > 1) team_ = std::make_unique<cpu::WorkerTeam>(threads_ - 1);
+    ctx_ = {.simd = &cpu::KernelsFor(isa), .team = team_.get()};
   }
 
   Status Load();
@@ -70,7 +69,7 @@ class Qwen3 final : public CausalLM {
   EngineOptions options_;
   WeightLoader loader_;
   std::size_t threads_ = 1;
-  std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<cpu::WorkerTeam> team_;
   cpu::CpuContext ctx_;
 
   WeightMatrix embed_, lm_head_;

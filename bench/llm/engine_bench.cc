@@ -239,7 +239,9 @@ int main(int argc, char** argv) {
   auto ck = Checkpoint::Open(dir);
   WeightLoader loader(*ck, {}, false);
   auto head = loader.Matrix("lm_head.weight", spec.vocab, spec.hidden);
-  const cpu::CpuContext ctx{.simd = &cpu::KernelsFor(*cpu::ParseIsa(isa)), .pool = p};
+  // The engine's kind of worker threads (llm/cpu/worker_team.h), as in the decode steps.
+  cpu::WorkerTeam team(nthreads - 1);
+  const cpu::CpuContext ctx{.simd = &cpu::KernelsFor(*cpu::ParseIsa(isa)), .team = &team};
   std::vector<float> x(static_cast<std::size_t>(spec.hidden), 0.01f),
       y(static_cast<std::size_t>(spec.vocab));
   cpu::MatMul(ctx, *head, x.data(), 1, y.data());

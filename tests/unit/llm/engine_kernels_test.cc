@@ -243,7 +243,7 @@ TEST(SimdTest, MatMulAgreesForOneTokenAndManyTokens) {
   std::vector<float> x(5 * cols);
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.11f * static_cast<float>(i));
   for (cpu::Isa isa : SupportedIsas()) {
-    const cpu::CpuContext ctx{.simd = &cpu::KernelsFor(isa), .pool = nullptr};
+    const cpu::CpuContext ctx{.simd = &cpu::KernelsFor(isa), .team = nullptr};
     for (std::size_t n : {1u, 5u}) {
       std::vector<float> y(n * rows);
       cpu::MatMul(ctx, w, x.data(), n, y.data());
