@@ -125,8 +125,9 @@ void DecodeRow(const SimdKernels& simd, const WeightMatrix& w, std::size_t row, 
 }
 
 void MatMulMany(const CpuContext& ctx, std::span<const MatMulJob> jobs) {
-  // Split every job's rows into groups of four so that there are a few tasks per thread,
-  // weighting a row by its weight bytes plus its multiply-adds.
+  // Split every job's rows into groups of four so that there are about 16 tasks per thread,
+  // weighting a row by its weight bytes plus its multiply-adds. Threads claim tasks one at a
+  // time, so at the end of each product a thread waits for at most one small task of another.
   double total = 0;
   for (const MatMulJob& j : jobs) {
     if (j.n == 0) continue;
@@ -134,7 +135,7 @@ void MatMulMany(const CpuContext& ctx, std::span<const MatMulJob> jobs) {
              (static_cast<double>(j.n) + 4.0);
   }
   if (total == 0) return;
-  const double per_task = total / static_cast<double>(ctx.threads() * 4);
+  const double per_task = total / static_cast<double>(ctx.threads() * 16);
   std::vector<Task> tasks;
   for (const MatMulJob& j : jobs) {
     if (j.n == 0) continue;
