@@ -35,6 +35,25 @@ std::vector<retrieval::WeightedTerm> Unweighted(const std::vector<std::string>& 
   return out;
 }
 
+// The question's terms (QueryTerms) weighted by how often the question says each, saturating
+// with k3 as in Robertson's BM25: (k3 + 1) q / (k3 + q), so a word asked twice weighs 1.5 with
+// k3 = 2 and a word asked once weighs 1 whatever k3 is.
+std::vector<retrieval::WeightedTerm> QueryTermWeights(std::string_view query,
+                                                      const std::vector<std::string>& terms,
+                                                      double k3) {
+  std::unordered_map<std::string, int> asked;
+  if (k3 > 0)
+    for (const std::string& w : retrieval::SplitWords(query)) ++asked[w];
+  std::vector<retrieval::WeightedTerm> out;
+  out.reserve(terms.size());
+  for (const std::string& t : terms) {
+    auto it = asked.find(t);
+    const double q = it == asked.end() ? 1.0 : it->second;
+    out.push_back({.word = t, .weight = (k3 + 1) * q / (k3 + q)});
+  }
+  return out;
+}
+
 // A crude suffix-stripping match so that "flows" matches "flow" in the features.
 std::string Stem(std::string_view w) {
   std::string s(w);
@@ -59,6 +78,7 @@ HybridOptions HybridOptionsFromConfig(const Config& c) {
   o.lexical = c.GetString("ranking.lexical_index");
   o.bm25_k1 = c.GetDouble("ranking.bm25_k1");
   o.bm25_b = c.GetDouble("ranking.bm25_b");
+  o.bm25_k3 = std::max(0.0, c.GetDouble("ranking.bm25_k3"));
   o.bm25_weight = c.GetDouble("ranking.bm25_weight");
   o.dense_weight = c.GetDouble("ranking.dense_weight");
   o.dense_floor = c.GetDouble("ranking.dense_floor");
@@ -199,7 +219,7 @@ Result<std::vector<retrieval::LexicalHit>> HybridRetriever::Lexical(
   const bool content = std::any_of(terms.begin(), terms.end(),
                                    [](const std::string& t) { return !retrieval::IsStopWord(t); });
   if (lexical_ == nullptr || !content) return store_.SearchBm25(query, k);
-  return lexical_->Search(Unweighted(terms), k);
+  return lexical_->Search(QueryTermWeights(query, terms, options_.bm25_k3), k);
 }
 
 Result<std::vector<RankedPassage>> HybridRetriever::Search(std::string_view query, int k,
@@ -335,7 +355,8 @@ Result<std::vector<RankedPassage>> HybridRetriever::Search(std::string_view quer
     std::vector<std::int64_t> missing;
     for (std::int64_t id : order)
       if (!cands[id].bm25_rank) missing.push_back(id);
-    const std::vector<float> scores = lexical_->ScorePassages(Unweighted(terms), missing);
+    const std::vector<float> scores =
+        lexical_->ScorePassages(QueryTermWeights(query, terms, options_.bm25_k3), missing);
     for (std::size_t i = 0; i < missing.size(); ++i) cands[missing[i]].bm25 = scores[i];
   }
   if (!feedback_terms.empty()) {

@@ -47,6 +47,9 @@ struct HybridOptions {
   std::string lexical = "memory";
   double bm25_k1 = 1.2;  // BM25 parameters of the in-memory index (FTS5 fixes 1.2 and 0.75)
   double bm25_b = 0.75;
+  // Query-term frequency saturation (in-memory index): a content word the question repeats q
+  // times weighs (k3 + 1) q / (k3 + q); 0 counts it once.
+  double bm25_k3 = 2.0;
   int bm25_candidates = 100;
   int dense_candidates = 100;
   std::string fusion = "linear";  // "linear" or "rrf"

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -510,6 +511,28 @@ TEST_F(HybridTest, HostileQueriesGiveSensibleResults) {
     ASSERT_TRUE(stop_words.ok());
     EXPECT_FALSE(stop_words->empty()) << "only stop-words: searched for (through FTS5)";
   }
+}
+
+// A content word the question repeats weighs more, saturating with ranking.bm25_k3: asked twice
+// with k3 = 2 it weighs (2 + 1) * 2 / (2 + 2) = 1.5 times its single weight; k3 = 0 counts it once.
+TEST_F(HybridTest, RepeatedQuestionWordsWeighMoreWithK3) {
+  auto lexical = LexicalIndex::Build(*store_);
+  ASSERT_TRUE(lexical.ok());
+  auto scores = [&](double k3) {
+    ranking::HybridOptions o;
+    o.bm25_k3 = k3;
+    ranking::HybridRetriever r(*store_, nullptr, nullptr, o, lexical->get());
+    auto hits = r.Search("soup oven, SOUP?", 10, ranking::RetrievalMode::kBm25);
+    EXPECT_TRUE(hits.ok());
+    std::map<std::string, double> by_text;
+    for (const ranking::RankedPassage& h : *hits) by_text[h.view.passage.text] = h.signals.bm25;
+    return by_text;
+  };
+  auto once = scores(0), saturated = scores(2);
+  ASSERT_EQ(once.size(), 2u);
+  ASSERT_EQ(saturated.size(), 2u);
+  EXPECT_NEAR(saturated["soup recipe"], 1.5 * once["soup recipe"], 1e-4);
+  EXPECT_NEAR(saturated["bake in the oven"], once["bake in the oven"], 1e-4);
 }
 
 TEST_F(HybridTest, MemoryAndFts5LexicalRetrievalAgree) {
