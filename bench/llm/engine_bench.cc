@@ -3,7 +3,10 @@
 // experts top-8 of size 768, vocab 151936) but only a few layers, extrapolated to 48 layers;
 // and decode bandwidth efficiency against a copy benchmark run in the same process.
 //
-//   bench_engine [--layers 4] [--threads N] [--prefill 512] [--decode 16] [--dir PATH] [--isa auto]
+//   bench_engine [--layers 4] [--threads N] [--prefill 512] [--decode 16] [--context 16]
+//                [--dir PATH] [--isa auto]
+//
+// --context: tokens in the cache before the decode steps (the prompt they follow).
 //
 // The model is written once into --dir (default $TMPDIR/lumen-bench-qwen3-30b-a3b-shapes) and
 // reused by later runs. Prints the figures and the command line that produced them.
@@ -152,7 +155,7 @@ double Fp8KernelSpeed(const cpu::SimdKernels& k, std::size_t bytes) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int layers = 4, threads = 0, prefill = 512, decode = 16;
+  int layers = 4, threads = 0, prefill = 512, decode = 16, context = 16;
   std::string dir = (fs::temp_directory_path() / "lumen-bench-qwen3-30b-a3b-shapes").string();
   std::string isa = "auto";
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -167,6 +170,8 @@ int main(int argc, char** argv) {
       decode = std::atoi(v.c_str());
     else if (f == "--dir")
       dir = v;
+    else if (f == "--context")
+      context = std::atoi(v.c_str());
     else if (f == "--isa")
       isa = v;
     else {
@@ -174,8 +179,8 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (layers < 1 || prefill < 1 || decode < 2) {
-    std::fprintf(stderr, "--layers, --prefill >= 1 and --decode >= 2\n");
+  if (layers < 1 || prefill < 1 || decode < 2 || context < 1) {
+    std::fprintf(stderr, "--layers, --prefill, --context >= 1 and --decode >= 2\n");
     return 2;
   }
   const std::size_t nthreads = threads > 0 ? static_cast<std::size_t>(threads)
@@ -301,9 +306,13 @@ int main(int argc, char** argv) {
   // time minus those lm_head times: at 4 layers the lm_head is about half of a step and this
   // machine's memory bandwidth swings by up to 2x from one second to the next, so an lm_head time
   // taken seconds earlier (the "alone" figure above) moved the per-layer time by tens of percent.
-  auto seq = (*model)->NewSequence(prefill + decode + 64);
-  std::vector<int> prompt(16);
-  for (int i = 0; i < 16; ++i) prompt[static_cast<std::size_t>(i)] = 1000 + 37 * i;
+  auto seq = (*model)->NewSequence(context + decode + 64);
+  if (!seq.ok()) {
+    std::fprintf(stderr, "%s\n", seq.status().ToString().c_str());
+    return 1;
+  }
+  std::vector<int> prompt(static_cast<std::size_t>(context));
+  for (int i = 0; i < context; ++i) prompt[static_cast<std::size_t>(i)] = (1000 + 37 * i) % 151000;
   if (!(*model)->Forward(**seq, prompt, logits).ok()) return 1;
   int token = 42;
   if (!(*model)->Forward(**seq, {&token, 1}, logits).ok()) return 1;
@@ -363,8 +372,10 @@ int main(int argc, char** argv) {
         "(1 GiB), CPU time (%s)\n",
         cached / 1e9, memory / 1e9, std::string(cpu::IsaName(i)).c_str());
   }
-  std::printf("  decode, %d layers          %.1f ms/token (%.2f tokens/s), %.0f MB read/token\n",
-              layers, step_s * 1e3, 1 / step_s, token_bytes / 1e6);
+  std::printf(
+      "  decode, %d layers          %.1f ms/token (%.2f tokens/s), %.0f MB read/token (weights; "
+      "context %d+ tokens)\n",
+      layers, step_s * 1e3, 1 / step_s, token_bytes / 1e6, context);
   std::printf("  decode, 48 layers (extr.)  %.1f ms/token = %.2f tokens/s, %.2f GB read/token\n",
               step48_s * 1e3, 1 / step48_s, bytes48 / 1e9);
   std::printf(
