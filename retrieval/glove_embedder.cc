@@ -11,6 +11,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "retrieval/binary_file.h"
+#include "retrieval/lsa_embedder.h"
 #include "retrieval/store.h"
 
 namespace lumen::retrieval {
@@ -20,18 +22,6 @@ constexpr char kWordVectorsMagic[8] = {'L', 'U', 'M', 'W', 'V', 'E', 'C', '1'};
 constexpr char kSifMagic[8] = {'L', 'U', 'M', 'S', 'I', 'F', '0', '1'};
 constexpr std::size_t kMaxDimension = 4096;
 constexpr std::size_t kMaxVocabulary = 10'000'000;
-
-// (An out-parameter rather than Result<std::string>: GCC 12 misreports the moved-from optional
-// as maybe-uninitialised.)
-Status ReadWholeFile(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("cannot open " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return IoError("cannot read " + path);
-  out = std::move(ss).str();
-  return Status::Ok();
-}
 
 // A minimal cursor over the wink JSON layout. Only what that file needs: objects, arrays,
 // strings with escapes, numbers; anything else is a Corruption error naming the offset.
@@ -139,34 +129,6 @@ class JsonCursor {
  private:
   std::string_view s_;
   std::string path_;
-  std::size_t i_ = 0;
-};
-
-template <typename T>
-void Put(std::string& out, const T& v) {
-  out.append(reinterpret_cast<const char*>(&v), sizeof(T));
-}
-
-class Reader {
- public:
-  explicit Reader(std::string_view s) : s_(s) {}
-  template <typename T>
-  bool Get(T& v) {
-    if (s_.size() - i_ < sizeof(T)) return false;
-    std::memcpy(&v, s_.data() + i_, sizeof(T));
-    i_ += sizeof(T);
-    return true;
-  }
-  bool Bytes(std::size_t n, std::string_view& out) {
-    if (s_.size() - i_ < n) return false;
-    out = s_.substr(i_, n);
-    i_ += n;
-    return true;
-  }
-  bool done() const { return i_ == s_.size(); }
-
- private:
-  std::string_view s_;
   std::size_t i_ = 0;
 };
 
@@ -307,10 +269,10 @@ Status WordVectors::SaveBinary(const std::string& path) const {
   std::string out;
   out.reserve(data_.size() * sizeof(float) + words_.size() * 12 + 32);
   out.append(kWordVectorsMagic, sizeof(kWordVectorsMagic));
-  Put(out, static_cast<std::uint32_t>(dim_));
-  Put(out, static_cast<std::uint32_t>(words_.size()));
+  PutRaw(out, static_cast<std::uint32_t>(dim_));
+  PutRaw(out, static_cast<std::uint32_t>(words_.size()));
   for (const std::string& w : words_) {
-    Put(out, static_cast<std::uint32_t>(w.size()));
+    PutRaw(out, static_cast<std::uint32_t>(w.size()));
     out.append(w);
   }
   out.append(reinterpret_cast<const char*>(data_.data()), data_.size() * sizeof(float));
@@ -320,7 +282,7 @@ Status WordVectors::SaveBinary(const std::string& path) const {
 Result<WordVectors> WordVectors::LoadBinary(const std::string& path) {
   std::string bytes;
   LUMEN_RETURN_IF_ERROR(ReadWholeFile(path, bytes));
-  Reader r(bytes);
+  BinaryReader r(bytes);
   std::string_view magic;
   std::uint32_t dim = 0, count = 0;
   if (!r.Bytes(sizeof(kWordVectorsMagic), magic) ||
@@ -381,9 +343,9 @@ Result<std::shared_ptr<const WordVectors>> WordVectors::LoadDefault() {
 Status SifStatistics::Save(const std::string& path) const {
   std::string out;
   out.append(kSifMagic, sizeof(kSifMagic));
-  Put(out, static_cast<std::uint64_t>(counts.size()));
-  Put(out, total);
-  Put(out, static_cast<std::uint64_t>(principal.size()));
+  PutRaw(out, static_cast<std::uint64_t>(counts.size()));
+  PutRaw(out, total);
+  PutRaw(out, static_cast<std::uint64_t>(principal.size()));
   out.append(reinterpret_cast<const char*>(counts.data()), counts.size() * sizeof(std::uint32_t));
   out.append(reinterpret_cast<const char*>(principal.data()), principal.size() * sizeof(float));
   return WriteFileAtomically(path, out);
@@ -393,7 +355,7 @@ Result<SifStatistics> SifStatistics::Load(const std::string& path, std::size_t v
                                           int dimension) {
   std::string bytes;
   LUMEN_RETURN_IF_ERROR(ReadWholeFile(path, bytes));
-  Reader r(bytes);
+  BinaryReader r(bytes);
   std::string_view magic, blob;
   std::uint64_t ncounts = 0, npc = 0;
   SifStatistics s;
@@ -515,14 +477,28 @@ Status GloveSifEmbedder::SetStatistics(SifStatistics stats) {
 
 Result<std::unique_ptr<Embedder>> CreateEmbedder(const Config& config) {
   const std::string name = config.GetString("index.embedder");
-  if (name != "glove-sif")
-    return config.ValueError("index.embedder",
-                             "unknown embedder \"" + name + "\" (known: glove-sif)");
+  if (name != "glove-sif" && name != "lsa" && name != "glove-sif+lsa")
+    return config.ValueError("index.embedder", "unknown embedder \"" + name +
+                                                   "\" (known: glove-sif, lsa, glove-sif+lsa)");
+  const std::int64_t lsa_dimension = config.GetInt("index.lsa_dimension");
+  if (lsa_dimension < 1 || lsa_dimension > 1024)
+    return config.ValueError("index.lsa_dimension", "must be between 1 and 1024");
+  const std::int64_t lsa_sample = config.GetInt("index.lsa_sample");
+  if (lsa_sample < 1) return config.ValueError("index.lsa_sample", "must be positive");
+  const double lsa_weight = config.GetDouble("index.lsa_weight");
+  if (!(lsa_weight > 0)) return config.ValueError("index.lsa_weight", "must be positive");
+  auto lsa = std::make_unique<LsaEmbedder>(
+      LsaEmbedder::Options{.dimension = static_cast<int>(lsa_dimension),
+                           .sample = static_cast<std::size_t>(lsa_sample)});
+  if (name == "lsa") return std::unique_ptr<Embedder>(std::move(lsa));
   const double a = config.GetDouble("index.sif_a");
   if (!(a > 0)) return config.ValueError("index.sif_a", "must be positive");
   LUMEN_ASSIGN_OR_RETURN(std::shared_ptr<const WordVectors> vectors, WordVectors::LoadDefault());
+  auto glove =
+      std::make_unique<GloveSifEmbedder>(std::move(vectors), GloveSifEmbedder::Options{.a = a});
+  if (name == "glove-sif") return std::unique_ptr<Embedder>(std::move(glove));
   return std::unique_ptr<Embedder>(
-      std::make_unique<GloveSifEmbedder>(std::move(vectors), GloveSifEmbedder::Options{.a = a}));
+      std::make_unique<JointEmbedder>(std::move(glove), std::move(lsa), lsa_weight));
 }
 
 Status GloveSifEmbedder::LoadStatistics(const std::string& path) {

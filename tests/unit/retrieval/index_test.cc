@@ -17,6 +17,7 @@
 #include "retrieval/glove_embedder.h"
 #include "retrieval/indexer.h"
 #include "retrieval/lexical_index.h"
+#include "retrieval/lsa_embedder.h"
 #include "retrieval/store.h"
 #include "retrieval/vector_index.h"
 
@@ -154,6 +155,52 @@ TEST_F(IndexTest, SifVectorsAreUnitLengthAndGroupByTopic) {
   EXPECT_GT(Dot(row(0), row(1)), Dot(row(0), row(2)) + 0.3f) << "same topic is closer";
   EXPECT_EQ(Dot(row(3), row(3)), 0.0f) << "empty text embeds to zero";
   EXPECT_EQ(Dot(row(4), row(4)), 0.0f) << "no known word embeds to zero";
+}
+
+// The joint vector's inner product is the weighted mean of its parts' cosines, and its
+// statistics are the two parts' files side by side.
+TEST_F(IndexTest, JointEmbedderWeighsItsPartsCosines) {
+  const std::vector<std::string> corpus = {"wing lift aircraft", "wing flutter",
+                                           "soup recipe oven",   "bake the soup",
+                                           "guitar chord",       "melody and chord"};
+  std::vector<std::string_view> refs(corpus.begin(), corpus.end());
+  auto make = [&] {
+    return std::make_unique<JointEmbedder>(
+        std::make_unique<GloveSifEmbedder>(vectors_),
+        std::make_unique<LsaEmbedder>(LsaEmbedder::Options{.dimension = 4}), 2.0);
+  };
+  auto joint = make();
+  EXPECT_EQ(joint->name(), "glove-6b-100d-sif+lsa-4@2");
+  EXPECT_EQ(joint->dimension(), 8 + 4);
+  joint->ResetCorpus();
+  joint->ObserveCorpus(refs);
+  joint->FinishCorpus(refs);
+  const std::vector<std::string_view> texts = {"wing aircraft", "lift flutter", "soup oven"};
+  std::vector<float> j, g, l;
+  ASSERT_TRUE(joint->Embed(texts, EmbedRole::kPassage, j).ok());
+  ASSERT_TRUE(joint->first().Embed(texts, EmbedRole::kPassage, g).ok());
+  ASSERT_TRUE(joint->second().Embed(texts, EmbedRole::kPassage, l).ok());
+  auto dot = [](const float* a, const float* b, int d) {
+    double s = 0;
+    for (int k = 0; k < d; ++k) s += static_cast<double>(a[k]) * b[k];
+    return s;
+  };
+  for (int a = 0; a < 3; ++a)
+    for (int b = 0; b < 3; ++b)
+      EXPECT_NEAR(dot(&j[a * 12], &j[b * 12], 12),
+                  (dot(&g[a * 8], &g[b * 8], 8) + 2.0 * dot(&l[a * 4], &l[b * 4], 4)) / 3.0, 1e-5)
+          << texts[a] << " / " << texts[b];
+
+  const std::string stats = (dir_ / "vectors.faiss.stats").string();
+  ASSERT_TRUE(joint->SaveStatistics(stats).ok());
+  EXPECT_TRUE(fs::exists(stats) && fs::exists(stats + ".2"));
+  auto loaded = make();
+  ASSERT_TRUE(loaded->LoadStatistics(stats).ok());
+  std::vector<float> again;
+  ASSERT_TRUE(loaded->Embed(texts, EmbedRole::kPassage, again).ok());
+  EXPECT_EQ(again, j);
+  fs::remove(stats + ".2");
+  EXPECT_EQ(make()->LoadStatistics(stats).code(), StatusCode::kNotFound) << "half the statistics";
 }
 
 TEST_F(IndexTest, SifStatisticsRoundTripAndRejectOtherVocabularies) {
