@@ -274,7 +274,24 @@ int Run(CommandContext& ctx) {
     std::cerr << "      reusing the demo data in " << data_dir << " (" << state->pages << " pages, "
               << state->passages << " passages; --rebuild starts over)" << std::endl;
     Step(2, "crawl: done before");
-    Step(3, "index: done before");
+    // Vectors of another embedder (the default changed since this data was built) would stop
+    // the server with "run lumen index --rebuild": the demo owns its data, so it re-embeds.
+    auto embedder = retrieval::CreateEmbedder(*config);
+    if (!embedder.ok()) return Fail(kExitFailure, "demo: " + embedder.status().message());
+    auto existing = retrieval::OpenVectorIndex(**embedder, data_dir);
+    if (existing.ok() || existing.status().code() != StatusCode::kInvalidArgument) {
+      Step(3, "index: done before");
+    } else {
+      Step(3, "index: the embedder changed since the last run; embedding the passages again");
+      auto store = retrieval::Store::Open(data_dir, ranking::StoreOptionsFromConfig(*config));
+      if (!store.ok()) return Fail(kExitFailure, "demo: " + store.status().message());
+      auto report = retrieval::UpdateVectorIndex(**store, **embedder, data_dir,
+                                                 IndexerOptionsFromConfig(*config, true));
+      EndProgressLine();
+      if (!report.ok()) return Fail(kExitFailure, "demo: index: " + report.status().message());
+      std::printf("indexed %lld passages in %.1f s\n", static_cast<long long>(report->total),
+                  report->seconds);
+    }
     Step(4, "advertisers: seeded before");
   } else {
     Step(2, "crawling " + site.base_url() + " through the fetcher (robots.txt, extraction)");

@@ -54,7 +54,7 @@ struct HybridOptions {
   int dense_candidates = 100;
   std::string fusion = "linear";  // "linear" or "rrf"
   double bm25_weight = 1.0;
-  double dense_weight = 1.0;
+  double dense_weight = 3.0;
   double dense_floor = 0.2;  // cosines at or below count as no evidence (linear fusion)
   double rrf_k = 60;
   // Dense pseudo-relevance feedback (hybrid mode): the query vector is moved towards the mean

@@ -5,7 +5,7 @@
 //
 //   bench_search [--passages N] [--factory "HNSW32,Flat"] [--queries Q] [--ef E] [--nprobe P]
 //                [--fts5-queries M] [--expansion-max-df F] [--expansion-scope candidates|index]
-//                [--dir DIR]
+//                [--embedder glove-sif+lsa|glove-sif|lsa] [--dir DIR]
 //
 // Query latency is measured for BM25 alone and for hybrid search, with BM25 from the in-memory
 // index (retrieval/lexical_index.h) and from FTS5 (only the first M queries: FTS5 takes seconds
@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config.h"
 #include "ranking/hybrid.h"
 #include "retrieval/glove_embedder.h"
 #include "retrieval/indexer.h"
@@ -104,6 +105,7 @@ int main(int argc, char** argv) {
   double expansion_max_df = 1.0;               // ranking.expansion_max_df
   std::string expansion_scope = "candidates";  // ranking.expansion_scope
   std::string factory = "HNSW32,Flat", keep_dir;
+  std::string embedder_name = "glove-sif+lsa";  // index.embedder
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--passages")
@@ -122,6 +124,8 @@ int main(int argc, char** argv) {
       expansion_max_df = std::atof(argv[i + 1]);
     else if (a == "--expansion-scope")
       expansion_scope = argv[i + 1];
+    else if (a == "--embedder")
+      embedder_name = argv[i + 1];
     else if (a == "--fts5-queries")
       fts5_queries = std::atol(argv[i + 1]);
     else {
@@ -135,11 +139,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench_search: no sentences (install python3-doc)\n");
     return 1;
   }
-  auto wv = retrieval::WordVectors::LoadDefault();
-  if (!wv.ok()) {
-    std::fprintf(stderr, "bench_search: %s\n", wv.status().message().c_str());
+  auto config = Config::FromText(R"({"index": {"embedder": ")" + embedder_name + R"("}})",
+                                 "bench_search --embedder");
+  if (!config.ok()) return 1;
+  auto created = retrieval::CreateEmbedder(*config);
+  if (!created.ok()) {
+    std::fprintf(stderr, "bench_search: %s\n", created.status().message().c_str());
     return 1;
   }
+  retrieval::Embedder& embedder = **created;
   std::mt19937_64 rng(42);
   std::uniform_int_distribution<std::size_t> pick(0, sentences.size() - 1);
   // --dir keeps the generated store and indexes (and reuses them when they are complete), so
@@ -192,8 +200,10 @@ int main(int argc, char** argv) {
   }
 
   // 2. embedding + exact and approximate vector indexes.
-  retrieval::GloveSifEmbedder embedder(*wv);
-  const fs::path exact_dir = dir / "exact", approx_dir = dir / ("approx-" + Sanitize(factory));
+  // (one folder per embedder: vectors of another embedder cannot be mixed in)
+  const std::string tag = Sanitize(embedder.name());
+  const fs::path exact_dir = dir / ("exact-" + tag),
+                 approx_dir = dir / ("approx-" + Sanitize(factory) + "-" + tag);
   // The exact index embeds every passage (the indexing rate, embedding included); the
   // approximate one is then built from the exact index's vectors (the same vectors: embedding
   // twice would only double the set-up time of a 1M run), and its build time is its own.
@@ -254,9 +264,11 @@ int main(int argc, char** argv) {
     }
     (*built)->set_applied_seq((*source)->info().applied_seq);
     const double build_s = Seconds(t0);
-    fs::copy_file(retrieval::VectorIndexPath(exact_dir.string()) + ".stats",
-                  retrieval::VectorIndexPath(approx_dir.string()) + ".stats",
-                  fs::copy_options::overwrite_existing);
+    for (const char* stats : {".stats", ".stats.2"})  // the embedder's corpus statistics
+      if (fs::exists(retrieval::VectorIndexPath(exact_dir.string()) + stats))
+        fs::copy_file(retrieval::VectorIndexPath(exact_dir.string()) + stats,
+                      retrieval::VectorIndexPath(approx_dir.string()) + stats,
+                      fs::copy_options::overwrite_existing);
     if (!(*built)->Save(retrieval::VectorIndexPath(approx_dir.string())).ok()) return 1;
     std::printf("vectors %s: built from the exact index's vectors in %.1f s (%.0f vectors/s)\n",
                 factory.c_str(), build_s, passages / build_s);
@@ -359,9 +371,10 @@ int main(int argc, char** argv) {
     return 1;
   std::printf(
       "reproduce: build-*/bench/retrieval/bench_search --passages %ld --queries %ld --factory "
-      "\"%s\" --ef %d --nprobe %d --fts5-queries %ld --expansion-max-df %g --expansion-scope %s\n",
+      "\"%s\" --ef %d --nprobe %d --fts5-queries %ld --expansion-max-df %g --expansion-scope %s "
+      "--embedder %s\n",
       passages, nqueries, factory.c_str(), ef, nprobe, fts5_queries, expansion_max_df,
-      expansion_scope.c_str());
+      expansion_scope.c_str(), embedder_name.c_str());
   if (keep_dir.empty()) fs::remove_all(dir);
   return 0;
 }

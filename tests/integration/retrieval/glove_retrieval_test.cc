@@ -49,35 +49,25 @@ class GloveRetrievalTest : public ::testing::Test {
   fs::path dir_;
 };
 
-TEST_F(GloveRetrievalTest, EvalRetrievalScoresAllThreeMethodsOnACranfieldSlice) {
+// The whole collection, with the default configuration: the quality bar (hybrid
+// nDCG@10 >= 0.40 and above both of its parts) is checked here, not just reported.
+TEST_F(GloveRetrievalTest, EvalRetrievalMeetsTheCranfieldTargetWithAllThreeMethods) {
   ASSERT_TRUE(fs::exists(kCranfield + "/cran.all.1400")) << "missing " << kCranfield;
-  // The first 400 documents, and the judgments about them.
-  const std::string all = Read(kCranfield + "/cran.all.1400");
-  const std::size_t cut = all.find("\n.I 401\n");
-  ASSERT_NE(cut, std::string::npos);
-  std::ofstream(dir_ / "docs") << all.substr(0, cut + 1);
-  std::istringstream qrels(Read(kCranfield + "/cranqrel"));
-  std::ofstream slice(dir_ / "qrels");
-  std::string line;
-  while (std::getline(qrels, line)) {
-    std::istringstream ls(line);
-    int q, d;
-    if (ls >> q >> d && d <= 400) slice << line << "\n";
-  }
-  slice.close();
   const auto r =
-      RunProcess({kLumen, "eval", "retrieval", "--docs", (dir_ / "docs").string(), "--queries",
-                  kCranfield + "/cran.qry", "--qrels", (dir_ / "qrels").string(), "--json"});
+      RunProcess({kLumen, "eval", "retrieval", "--docs", kCranfield + "/cran.all.1400", "--queries",
+                  kCranfield + "/cran.qry", "--qrels", kCranfield + "/cranqrel", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j["documents"], 400);
+  EXPECT_EQ(j["documents"], 1400);
   for (const char* m : {"bm25", "dense", "hybrid"}) {
     const double ndcg = j["methods"][m]["ndcg@10"].get<double>();
-    EXPECT_GT(ndcg, 0.05) << m;
+    EXPECT_GT(ndcg, 0.3) << m;
     EXPECT_LE(ndcg, 1.0) << m;
   }
-  EXPECT_GT(j["methods"]["hybrid"]["ndcg@10"].get<double>(),
-            j["methods"]["dense"]["ndcg@10"].get<double>());
+  const double hybrid = j["methods"]["hybrid"]["ndcg@10"].get<double>();
+  EXPECT_GE(hybrid, 0.40);
+  EXPECT_GT(hybrid, j["methods"]["dense"]["ndcg@10"].get<double>());
+  EXPECT_GT(hybrid, j["methods"]["bm25"]["ndcg@10"].get<double>());
 }
 
 TEST_F(GloveRetrievalTest, EvalRetrievalRejectsBadInput) {
