@@ -1,9 +1,20 @@
 #include "llm/cpu/worker_team.h"
 
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#endif
 
 namespace lumen::llm::cpu {
 namespace {
+
+// A hint to the CPU that this is a spin-wait loop (frees the core's resources for a sibling).
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
 
 // Waits up to WorkerTeam::kSpin for pred() without blocking: busy-waits for the first few
 // microseconds (the usual gap between two regions of a decode step), then yields the CPU between
@@ -15,7 +26,7 @@ bool SpinFor(Pred pred) {
   for (;;) {
     for (int i = 0; i < 64; ++i) {
       if (pred()) return true;
-      _mm_pause();
+      CpuRelax();
     }
     const auto waited = std::chrono::steady_clock::now() - start;
     if (waited > WorkerTeam::kSpin) return pred();
