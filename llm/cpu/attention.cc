@@ -40,12 +40,13 @@ void Attention(const CpuContext& ctx, const KvCache& cache, int layer, const flo
     float sum = 0.0f;
     for (s = 0; s < len; ++s) sum += scores[s] = std::exp(scores[s] - max);
     const float inv = 1.0f / sum;
+    for (s = 0; s < len; ++s) scores[s] *= inv;
     float* o = out + (t * static_cast<std::size_t>(heads) + static_cast<std::size_t>(h)) * hd;
     std::fill(o, o + hd, 0.0f);
-    for (s = 0; s < len; ++s) {
-      const float* v = values.f32 != nullptr ? values.f32 + s * stride : scratch.data();
-      if (values.bf16 != nullptr) simd.decode_bf16(values.bf16 + s * stride, hd, scratch.data());
-      simd.axpy(scores[s] * inv, v, o, hd);
+    if (values.bf16 != nullptr) {
+      simd.axpy_bf16_rows(scores.data(), values.bf16, stride, len, hd, o);
+    } else {
+      for (s = 0; s < len; ++s) simd.axpy(scores[s], values.f32 + s * stride, o, hd);
     }
   });
 }

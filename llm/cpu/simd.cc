@@ -94,8 +94,16 @@ void DotF32Rows4x2(const float* w, std::size_t stride, const float* x, std::size
   }
 }
 
-const SimdKernels kScalar = {Isa::kScalar, Dot,     Axpy,        DecodeFp8,    DecodeBf16,
-                             DecodeF16,    nullptr, DotFp8Rows4, DotBf16Rows4, DotF32Rows4x2};
+void AxpyBf16Rows(const float* a, const std::uint16_t* w, std::size_t stride, std::size_t rows,
+                  std::size_t n, float* y) {
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t j = 0; j < n; ++j) y[j] += a[r] * Bf16ToFloat(w[r * stride + j]);
+  }
+}
+
+const SimdKernels kScalar = {Isa::kScalar, Dot,           Axpy,        DecodeFp8,
+                             DecodeBf16,   DecodeF16,     nullptr,     DotFp8Rows4,
+                             DotBf16Rows4, DotF32Rows4x2, AxpyBf16Rows};
 
 }  // namespace
 

@@ -59,6 +59,10 @@ struct SimdKernels {
   // out[r·2 + t] = Σ_j w[r·stride + j] × x_t[j] for r in 0..3, t in 0..1 (x_1 = x + x_stride).
   void (*dot_f32_rows4x2)(const float* w, std::size_t stride, const float* x, std::size_t x_stride,
                           std::size_t n, float out[8]);
+  // y[j] += Σ_r a[r] × bf16(w[r·stride + j]) for j < n, r < rows: attention's weighted sum of
+  // cached values, y kept in registers across the rows.
+  void (*axpy_bf16_rows)(const float* a, const std::uint16_t* w, std::size_t stride,
+                         std::size_t rows, std::size_t n, float* y);
 };
 
 // Floats that arrange_fp8_x writes for n activations (n rounded up to a multiple of 64).

@@ -160,8 +160,39 @@ LUMEN_AVX2 void DotF32Rows4x2(const float* w, std::size_t stride, const float* x
   }
 }
 
-const SimdKernels kAvx2 = {Isa::kAvx2, InnerProductAvx2, Axpy,        DecodeFp8,    DecodeBf16,
-                           DecodeF16,  nullptr,          DotFp8Rows4, DotBf16Rows4, DotF32Rows4x2};
+LUMEN_AVX2 inline __m256 Bf16x8(const std::uint16_t* p) {
+  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(b), 16));
+}
+
+LUMEN_AVX2 void AxpyBf16Rows(const float* a, const std::uint16_t* w, std::size_t stride,
+                             std::size_t rows, std::size_t n, float* y) {
+  std::size_t j = 0;
+  for (; j + 32 <= n; j += 32) {  // 32 columns in four registers across all rows
+    __m256 acc[4];
+    for (int i = 0; i < 4; ++i) acc[i] = _mm256_loadu_ps(y + j + 8 * i);
+    for (std::size_t r = 0; r < rows; ++r) {
+      const __m256 ar = _mm256_set1_ps(a[r]);
+      const std::uint16_t* row = w + r * stride + j;
+      for (int i = 0; i < 4; ++i) acc[i] = _mm256_fmadd_ps(ar, Bf16x8(row + 8 * i), acc[i]);
+    }
+    for (int i = 0; i < 4; ++i) _mm256_storeu_ps(y + j + 8 * i, acc[i]);
+  }
+  for (; j + 8 <= n; j += 8) {
+    __m256 acc = _mm256_loadu_ps(y + j);
+    for (std::size_t r = 0; r < rows; ++r) {
+      acc = _mm256_fmadd_ps(_mm256_set1_ps(a[r]), Bf16x8(w + r * stride + j), acc);
+    }
+    _mm256_storeu_ps(y + j, acc);
+  }
+  for (; j < n; ++j) {
+    for (std::size_t r = 0; r < rows; ++r) y[j] += a[r] * Bf16ToFloat(w[r * stride + j]);
+  }
+}
+
+const SimdKernels kAvx2 = {Isa::kAvx2,   InnerProductAvx2, Axpy,        DecodeFp8,
+                           DecodeBf16,   DecodeF16,        nullptr,     DotFp8Rows4,
+                           DotBf16Rows4, DotF32Rows4x2,    AxpyBf16Rows};
 
 }  // namespace
 

@@ -310,12 +310,37 @@ LUMEN_AVX512_VBMI void DotFp8Rows4Vbmi(const std::uint8_t* w, std::size_t stride
   for (int r = 0; r < 4; ++r) out[r] = _mm512_reduce_add_ps(total[r]);
 }
 
-const SimdKernels kAvx512 = {Isa::kAvx512, InnerProductAvx512, Axpy,    DecodeFp8,
-                             DecodeBf16,   DecodeF16,          nullptr, DotFp8Rows4,
-                             DotBf16Rows4, DotF32Rows4x2};
+LUMEN_AVX512 void AxpyBf16Rows(const float* a, const std::uint16_t* w, std::size_t stride,
+                               std::size_t rows, std::size_t n, float* y) {
+  std::size_t j = 0;
+  for (; j + 128 <= n; j += 128) {  // a whole 128-wide head in eight registers across all rows
+    __m512 acc[8];
+    for (int i = 0; i < 8; ++i) acc[i] = _mm512_loadu_ps(y + j + 16 * i);
+    for (std::size_t r = 0; r < rows; ++r) {
+      const __m512 ar = _mm512_set1_ps(a[r]);
+      const std::uint16_t* row = w + r * stride + j;
+      for (int i = 0; i < 8; ++i) acc[i] = _mm512_fmadd_ps(ar, Bf16x16(row + 16 * i), acc[i]);
+    }
+    for (int i = 0; i < 8; ++i) _mm512_storeu_ps(y + j + 16 * i, acc[i]);
+  }
+  for (; j + 16 <= n; j += 16) {
+    __m512 acc = _mm512_loadu_ps(y + j);
+    for (std::size_t r = 0; r < rows; ++r) {
+      acc = _mm512_fmadd_ps(_mm512_set1_ps(a[r]), Bf16x16(w + r * stride + j), acc);
+    }
+    _mm512_storeu_ps(y + j, acc);
+  }
+  for (; j < n; ++j) {
+    for (std::size_t r = 0; r < rows; ++r) y[j] += a[r] * Bf16ToFloat(w[r * stride + j]);
+  }
+}
+
+const SimdKernels kAvx512 = {Isa::kAvx512, InnerProductAvx512, Axpy,        DecodeFp8,
+                             DecodeBf16,   DecodeF16,          nullptr,     DotFp8Rows4,
+                             DotBf16Rows4, DotF32Rows4x2,      AxpyBf16Rows};
 const SimdKernels kAvx512Vbmi = {Isa::kAvx512Vbmi, InnerProductAvx512, Axpy,        DecodeFp8,
                                  DecodeBf16,       DecodeF16,          ArrangeFp8X, DotFp8Rows4Vbmi,
-                                 DotBf16Rows4,     DotF32Rows4x2};
+                                 DotBf16Rows4,     DotF32Rows4x2,      AxpyBf16Rows};
 
 }  // namespace
 

@@ -12,6 +12,7 @@
 #include "llm/fp8.h"
 #include "llm/quantize.h"
 #include "llm/sampler.h"
+#include "llm/weights.h"
 
 namespace lumen::llm {
 namespace {
@@ -116,6 +117,34 @@ TEST(SimdTest, FusedFp8DotProductsMatchPlainLoops) {
       for (std::size_t j = 0; j < n; ++j)
         want += Definition(w[r * n + j]) * sp[r][j / block] * x[j];
       EXPECT_NEAR(out[r], want, 1e-4 * (1 + std::fabs(want))) << cpu::IsaName(isa) << " row " << r;
+    }
+  }
+}
+
+TEST(SimdTest, WeightedSumsOfBf16RowsMatchFloat64OnEveryInstructionSet) {
+  // Attention's sum of cached values: rows `stride` apart (wider than n, as in the KV cache),
+  // widths with and without tails of 8, 16, 32 and 128 columns, y accumulated onto.
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-2.0f, 2.0f);
+  for (std::size_t n : {1, 7, 8, 16, 31, 33, 128, 130, 200}) {
+    for (std::size_t rows : {1, 3, 9}) {
+      const std::size_t stride = n + 24;
+      std::vector<std::uint16_t> w(rows * stride);
+      for (auto& v : w) v = FloatToBf16(u(rng));
+      std::vector<float> a(rows), y0(n);
+      for (auto& v : a) v = u(rng);
+      for (auto& v : y0) v = u(rng);
+      for (cpu::Isa isa : SupportedIsas()) {
+        std::vector<float> y = y0;
+        cpu::KernelsFor(isa).axpy_bf16_rows(a.data(), w.data(), stride, rows, n, y.data());
+        for (std::size_t j = 0; j < n; ++j) {
+          double want = y0[j];
+          for (std::size_t r = 0; r < rows; ++r)
+            want += static_cast<double>(a[r]) * Bf16ToFloat(w[r * stride + j]);
+          ASSERT_NEAR(y[j], want, 1e-5 * (1 + rows * 4.0))
+              << cpu::IsaName(isa) << " n " << n << " rows " << rows << " column " << j;
+        }
+      }
     }
   }
 }
