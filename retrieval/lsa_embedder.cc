@@ -264,6 +264,7 @@ void LsaEmbedder::FinishCorpus(std::span<const std::string_view> all) {
   if (by_df.size() > options_.max_terms) by_df.resize(options_.max_terms);
   stats_.terms.clear();
   stats_.df.clear();
+  if (stats_.documents == 0) stats_.documents = sample.size();  // fitted without ObserveCorpus
   const auto documents = static_cast<std::uint32_t>(std::max<std::uint64_t>(stats_.documents, 1));
   for (const auto& [n, term] : by_df) {
     auto it = corpus_df_.find(term);
@@ -273,7 +274,6 @@ void LsaEmbedder::FinishCorpus(std::span<const std::string_view> all) {
     stats_.df.push_back(std::min(documents, it == corpus_df_.end() ? n : it->second));
   }
   corpus_df_.clear();
-  if (stats_.documents == 0) stats_.documents = sample.size();
   IndexTerms();
 
   // The sample's TF-IDF matrix, rows L2-normalised.

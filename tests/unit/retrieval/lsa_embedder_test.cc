@@ -154,6 +154,22 @@ TEST(LsaEmbedderTest, UnknownWordsEmbedToZeroAndFitsAreDeterministic) {
   EXPECT_EQ(EmbedAll(a, {"", "zebra quantum", "the of and"}), std::vector<float>(24, 0.0f));
 }
 
+// Fitted on the sample alone (no ObserveCorpus pass), the sample is the corpus: document
+// frequencies and N come from it, giving the same vectors as a full fit over the same texts.
+TEST(LsaEmbedderTest, AFitWithoutACorpusPassUsesTheSampleAsTheCorpus) {
+  const std::vector<std::string> docs = Corpus(60, 13);
+  std::vector<std::string_view> refs(docs.begin(), docs.end());
+  LsaEmbedder full({.dimension = 8}), sample_only({.dimension = 8});
+  Fit(full, docs);
+  sample_only.ResetCorpus();
+  sample_only.FinishCorpus(refs);
+  EXPECT_EQ(sample_only.statistics().documents, 60u);
+  EXPECT_EQ(sample_only.statistics().df, full.statistics().df);
+  const std::vector<float> a = EmbedAll(full, docs), b = EmbedAll(sample_only, docs);
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-5) << i;
+}
+
 TEST(LsaEmbedderTest, StatisticsRoundTripAndDamagedFilesAreClearErrors) {
   const fs::path dir = fs::temp_directory_path() / ("lumen_lsa_test_" + std::to_string(::getpid()));
   fs::create_directories(dir);
