@@ -215,11 +215,12 @@ HybridRetriever::HybridRetriever(retrieval::Store& store, const retrieval::Embed
       lexical_(lexical) {}
 
 Result<std::vector<retrieval::LexicalHit>> HybridRetriever::Lexical(
-    std::string_view query, const std::vector<std::string>& terms, int k) const {
-  const bool content = std::any_of(terms.begin(), terms.end(),
-                                   [](const std::string& t) { return !retrieval::IsStopWord(t); });
+    std::string_view query, const std::vector<retrieval::WeightedTerm>& terms, int k) const {
+  const bool content =
+      std::any_of(terms.begin(), terms.end(),
+                  [](const retrieval::WeightedTerm& t) { return !retrieval::IsStopWord(t.word); });
   if (lexical_ == nullptr || !content) return store_.SearchBm25(query, k);
-  return lexical_->Search(QueryTermWeights(query, terms, options_.bm25_k3), k);
+  return lexical_->Search(terms, k);
 }
 
 Result<std::vector<RankedPassage>> HybridRetriever::Search(std::string_view query, int k,
@@ -242,6 +243,8 @@ Result<std::vector<RankedPassage>> HybridRetriever::Search(std::string_view quer
   if (lexical_ != nullptr && mode != RetrievalMode::kDense)
     LUMEN_RETURN_IF_ERROR(lexical_->CatchUp(store_));
   const std::vector<std::string> terms = QueryTerms(query);
+  const std::vector<retrieval::WeightedTerm> weighted =
+      QueryTermWeights(query, terms, options_.bm25_k3);
   const int depth_bm25 = mode == RetrievalMode::kBm25 ? std::max(k, options_.bm25_candidates)
                                                       : options_.bm25_candidates;
   const int depth_dense = mode == RetrievalMode::kDense ? std::max(k, options_.dense_candidates)
@@ -249,7 +252,7 @@ Result<std::vector<RankedPassage>> HybridRetriever::Search(std::string_view quer
   double max_bm25 = 0;
   if (use_bm25) {
     LUMEN_ASSIGN_OR_RETURN(std::vector<retrieval::LexicalHit> hits,
-                           Lexical(query, terms, depth_bm25));
+                           Lexical(query, weighted, depth_bm25));
     for (std::size_t i = 0; i < hits.size(); ++i) {
       Signals& s = cand(hits[i].passage_id);
       s.bm25 = hits[i].score;
@@ -300,7 +303,7 @@ Result<std::vector<RankedPassage>> HybridRetriever::Search(std::string_view quer
       feedback_terms = std::move(expansion_terms);  // scored once the dense candidates are in
     } else if (!expansion.empty()) {
       LUMEN_ASSIGN_OR_RETURN(std::vector<retrieval::LexicalHit> hits,
-                             Lexical(expansion, expansion_terms, depth_bm25));
+                             Lexical(expansion, Unweighted(expansion_terms), depth_bm25));
       for (const retrieval::LexicalHit& h : hits) {
         cand(h.passage_id).expansion = h.score;
         max_expansion = std::max(max_expansion, h.score);
@@ -355,8 +358,7 @@ Result<std::vector<RankedPassage>> HybridRetriever::Search(std::string_view quer
     std::vector<std::int64_t> missing;
     for (std::int64_t id : order)
       if (!cands[id].bm25_rank) missing.push_back(id);
-    const std::vector<float> scores =
-        lexical_->ScorePassages(QueryTermWeights(query, terms, options_.bm25_k3), missing);
+    const std::vector<float> scores = lexical_->ScorePassages(weighted, missing);
     for (std::size_t i = 0; i < missing.size(); ++i) cands[missing[i]].bm25 = scores[i];
   }
   if (!feedback_terms.empty()) {

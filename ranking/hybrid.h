@@ -123,10 +123,9 @@ class HybridRetriever {
   const HybridOptions& options() const { return options_; }
 
  private:
-  // The best k BM25 hits for `query`, whose content words are `terms` (QueryTerms).
-  Result<std::vector<retrieval::LexicalHit>> Lexical(std::string_view query,
-                                                     const std::vector<std::string>& terms,
-                                                     int k) const;
+  // The best k BM25 hits for `query`, whose content words with their weights are `terms`.
+  Result<std::vector<retrieval::LexicalHit>> Lexical(
+      std::string_view query, const std::vector<retrieval::WeightedTerm>& terms, int k) const;
 
   retrieval::Store& store_;
   const retrieval::Embedder* embedder_;
