@@ -186,7 +186,7 @@ std::string IndexChoiceAdvice(std::string_view factory, std::int64_t vectors) {
   return "note: " + std::to_string(vectors) +
          " vectors with exact search (index.factory \"Flat\") cost tens of milliseconds per "
          "question; for collections this large set index.factory to \"HNSW32,Flat\" (recall@10 "
-         "0.97 against exact at 1M passages, ~10 ms per hybrid question) and run "
+         "0.96 against exact at 1M passages, ~11 ms per hybrid question) and run "
          "`lumen index --rebuild`";
 }
 

@@ -141,7 +141,10 @@ int main(int argc, char** argv) {
   }
   auto config = Config::FromText(R"({"index": {"embedder": ")" + embedder_name + R"("}})",
                                  "bench_search --embedder");
-  if (!config.ok()) return 1;
+  if (!config.ok()) {
+    std::fprintf(stderr, "bench_search: %s\n", config.status().message().c_str());
+    return 1;
+  }
   auto created = retrieval::CreateEmbedder(*config);
   if (!created.ok()) {
     std::fprintf(stderr, "bench_search: %s\n", created.status().message().c_str());
