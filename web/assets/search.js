@@ -117,6 +117,25 @@
     return aside;
   }
 
+  // The "Related" list of the server-rendered page (web/search_page.cc RelatedHtml): each
+  // question links to its own answer page in the same thread.
+  function relatedSection(list, threadId) {
+    var section = el('section', 'related');
+    section.setAttribute('aria-label', 'Related');
+    section.appendChild(el('h2', '', 'Related'));
+    var ul = el('ul');
+    list.forEach(function (q) {
+      var li = el('li');
+      var a = el('a', '', q);
+      a.href = '/search?q=' + encodeURIComponent(q) +
+                (threadId ? '&thread_id=' + encodeURIComponent(threadId) : '');
+      li.appendChild(a);
+      ul.appendChild(li);
+    });
+    section.appendChild(ul);
+    return section;
+  }
+
   // Streams the answer to `q` into the current answer page. Resolves false when streaming is
   // not possible (the caller then lets the form submit).
   function streamAnswer(q, threadId, replace) {
@@ -139,6 +158,7 @@
       var body = el('div', 'answer-text');
       answer.appendChild(body);
       var sources = {};
+      var related = [];
       var text = '';
       var anchor = answer.nextSibling;
       var reader = res.body.getReader();
@@ -152,6 +172,7 @@
           text += data.text || '';
           renderAnswer(body, text, sources);
         } else if (event === 'citations') {
+          related = data.related || [];
           answer.appendChild(el('p', 'meta', 'citation recall ' +
               Math.round(data.citation_recall * 100) + '% · precision ' +
               Math.round(data.citation_precision * 100) + '%'));
@@ -162,6 +183,11 @@
         } else if (event === 'done') {
           var hidden = document.querySelector('input[name=thread_id]');
           if (hidden && data.thread_id) hidden.value = data.thread_id;
+          // Related questions wait for the thread id, which their links carry.
+          if (related.length) {
+            main.insertBefore(relatedSection(related, data.thread_id),
+                              main.querySelector('form.followup'));
+          }
           var url = '/search?q=' + encodeURIComponent(q) +
                     (data.thread_id ? '&thread_id=' + encodeURIComponent(data.thread_id) : '');
           history[replace ? 'replaceState' : 'pushState']({ q: q }, '', url);

@@ -2,7 +2,8 @@
 // a real `lumen serve`:
 //   1. the search page's sponsored slot is billed only once it is scrolled into view (not when
 //      served), and only once;
-//   2. a follow-up question streams into the answer page (search.js over SSE);
+//   2. a follow-up question streams into the answer page (search.js over SSE), related
+//      questions included;
 //   3. an advertiser signs in to /ads/, sees numbers equal to `lumen ads report` (the ledger's),
 //      opens the campaign's chart, and a POST without the CSRF token is refused with 403.
 // Screenshots go to $LUMEN_ARTIFACTS.
@@ -107,6 +108,15 @@ async function followUpStreamsInPlace() {
     await page.waitForURL(/\/search\?q=how%20do%20I%20read%20a%20csv%20file&thread_id=/);
     check(await page.evaluate(() => window.__samePage === 1), 'answered without loading a page');
     check(await page.locator('section.sources li.source').count() >= 1, 'streamed source cards');
+    // Related questions arrive with the stream too (the first question's list is replaced).
+    check(await page.locator('section.related').count() === 1, 'one streamed related list');
+    const related = page.locator('section.related li a');
+    check(await related.count() >= 1, 'related questions streamed in');
+    const href = await related.first().getAttribute('href');
+    const text = await related.first().textContent();
+    check(href === '/search?q=' + encodeURIComponent(text) + '&thread_id=' +
+          encodeURIComponent(await page.locator('input[name=thread_id]').inputValue()),
+          'a related question links to its answer in this thread: ' + href);
     const cite = page.locator('.answer a.cite').first();
     check(/^#source-\d+$/.test(await cite.getAttribute('href')), 'citations link to sources');
     check((await cite.getAttribute('title')).length > 10, 'citations carry the snippet');
