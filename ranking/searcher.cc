@@ -27,7 +27,8 @@ Result<std::unique_ptr<Searcher>> Searcher::Open(const Config& config) {
       s->embedder = std::move(*embedder);
       s->index = std::move(*index);
     } else if (index.status().code() == StatusCode::kNotFound) {
-      s->warning = "lexical search only: no vector index yet (build it with `lumen index`)";
+      // No index yet, or its embedding statistics are gone: the message names which.
+      s->warning = "lexical search only: " + index.status().message();
     } else {
       return index.status();
     }

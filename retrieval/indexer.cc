@@ -121,6 +121,9 @@ Result<std::unique_ptr<VectorIndex>> OpenVectorIndex(Embedder& embedder,
       VectorIndex::Load(VectorIndexPath(data_dir), embedder.name(), embedder.dimension()));
   if (embedder.uses_corpus_statistics()) {
     Status st = embedder.LoadStatistics(StatisticsPath(data_dir));
+    if (st.code() == StatusCode::kNotFound)  // `lumen index` rebuilds on kNotFound
+      return NotFound("the vector index's embedding statistics are missing: " + st.message() +
+                      " (run `lumen index --rebuild`)");
     if (!st.ok()) return Status(st.code(), st.message() + " (run `lumen index --rebuild`)");
   }
   return index;

@@ -210,6 +210,25 @@ TEST_F(GloveRetrievalTest, StoredPageIsEmbeddedIntoTheOpenIndex) {
   EXPECT_TRUE(s.index->Contains(again->added_passage_ids[0]));
   EXPECT_EQ(s.index->size(), before + 1);
 
+  // Lost embedding statistics: search goes on lexically and the warning names the missing file
+  // rather than claiming there is no index; `lumen index` then rebuilds.
+  const std::string stats = (dir_ / "vectors.faiss.stats").string();
+  const std::string lost = std::filesystem::exists(stats + ".2") ? stats + ".2" : stats;
+  ASSERT_TRUE(std::filesystem::remove(lost));
+  auto lexical = ranking::Searcher::Open(*config);
+  ASSERT_TRUE(lexical.ok()) << lexical.status().message();
+  EXPECT_FALSE((*lexical)->index);
+  EXPECT_NE((*lexical)->warning.find("embedding statistics are missing"), std::string::npos)
+      << (*lexical)->warning;
+  EXPECT_NE((*lexical)->warning.find(lost), std::string::npos) << (*lexical)->warning;
+  {
+    auto embedder = retrieval::CreateEmbedder(*config);
+    ASSERT_TRUE(embedder.ok()) << embedder.status().message();
+    auto rebuilt = retrieval::UpdateVectorIndex(*s.store, **embedder, dir_.string(), {});
+    ASSERT_TRUE(rebuilt.ok()) << rebuilt.status().message();
+    EXPECT_TRUE(std::filesystem::exists(lost));
+  }
+
   // An unknown feedback scope is refused by name rather than silently searching one way.
   Result<Config> bad = Config::Load(
       {.overrides = {{"data_dir", dir_.string()}, {"ranking.expansion_scope", "everything"}}});
