@@ -300,7 +300,8 @@ int main(int argc, char** argv) {
   ThreadPool pool(nthreads > 1 ? nthreads - 1 : 1);
   ThreadPool* p = nthreads > 1 ? &pool : nullptr;
   const double bandwidth = CopyBandwidth(p, nthreads);
-  const bool avx512 = (*model)->backend().find("avx512") != std::string::npos;
+  const bool avx512 = (*model)->backend().find("avx512") != std::string::npos ||
+                      (*model)->backend().find("amx") != std::string::npos;
   const double peak = PeakFlops(p, nthreads, avx512);
   const double read_bandwidth = ReadBandwidth(p, nthreads, avx512);
 

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <vector>
+
+#include "llm/cpu/amx.h"
 
 namespace lumen::llm::cpu {
 namespace {
@@ -12,6 +15,7 @@ constexpr std::size_t kTokenTile = 64;  // tokens whose activations stay in L2 d
 struct Task {
   const MatMulJob* job;
   std::size_t row_begin, row_end;
+  const AmxActivations* amx;  // the job's activations in tile layout, when it runs on AMX
 };
 
 void DecodeRows(const SimdKernels& simd, const WeightMatrix& w, std::size_t row, std::size_t count,
@@ -35,6 +39,10 @@ void SingleRow(const SimdKernels& simd, const MatMulJob& job, std::size_t row,
 // Rows [r0, r1) of one job, r1 - r0 a multiple of 4 except possibly at the matrix end.
 void RunTask(const SimdKernels& simd, const Task& task) {
   const MatMulJob& job = *task.job;
+  if (task.amx != nullptr) {
+    AmxMultiply(*job.w, task.row_begin, task.row_end, *task.amx, job.y);
+    return;
+  }
   const WeightMatrix& w = *job.w;
   const std::size_t cols = static_cast<std::size_t>(w.cols),
                     rows = static_cast<std::size_t>(w.rows);
@@ -136,14 +144,41 @@ void MatMulMany(const CpuContext& ctx, std::span<const MatMulJob> jobs) {
   }
   if (total == 0) return;
   const double per_task = total / static_cast<double>(ctx.threads() * 16);
+  // Multi-token FP8 products on AMX: each distinct activation matrix is put into tile layout
+  // once (jobs often share one, e.g. an expert's gate and up projections), and tasks take whole
+  // 16-row tiles.
+  const bool amx = ctx.simd->isa == Isa::kAmx;
+  thread_local std::deque<AmxActivations> prepared;  // reused; pointers stay valid as it grows
+  std::size_t used = 0;
+  std::vector<const AmxActivations*> job_amx(jobs.size(), nullptr);
+  if (amx) {
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      const MatMulJob& j = jobs[i];
+      if (j.n < 3 || !AmxCanMultiply(*j.w)) continue;
+      for (std::size_t k = 0; k < i && job_amx[i] == nullptr; ++k) {
+        if (job_amx[k] != nullptr && jobs[k].x == j.x && jobs[k].n == j.n &&
+            jobs[k].w->cols == j.w->cols) {
+          job_amx[i] = job_amx[k];
+        }
+      }
+      if (job_amx[i] != nullptr) continue;
+      if (used == prepared.size()) prepared.emplace_back();
+      AmxPrepare(j.x, j.n, static_cast<std::size_t>(j.w->cols), prepared[used]);
+      job_amx[i] = &prepared[used++];
+    }
+  }
   std::vector<Task> tasks;
-  for (const MatMulJob& j : jobs) {
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    const MatMulJob& j = jobs[i];
     if (j.n == 0) continue;
     const std::size_t rows = static_cast<std::size_t>(j.w->rows);
     const double row_work = static_cast<double>(j.w->cols) * (static_cast<double>(j.n) + 4.0);
+    const std::size_t quantum = job_amx[i] != nullptr ? 16 : 4;
     std::size_t step = static_cast<std::size_t>(per_task / row_work);
-    step = std::max<std::size_t>(4, step / 4 * 4);
-    for (std::size_t r = 0; r < rows; r += step) tasks.push_back({&j, r, std::min(rows, r + step)});
+    step = std::max(quantum, step / quantum * quantum);
+    for (std::size_t r = 0; r < rows; r += step) {
+      tasks.push_back({&j, r, std::min(rows, r + step), job_amx[i]});
+    }
   }
   const SimdKernels& simd = *ctx.simd;
   ctx.ParallelFor(tasks.size(), [&](std::size_t i) { RunTask(simd, tasks[i]); });

@@ -6,6 +6,7 @@
 #endif
 #include <cstring>
 
+#include "llm/cpu/amx.h"
 #include "llm/fp8.h"
 #include "llm/weights.h"
 
@@ -113,6 +114,7 @@ std::string_view IsaName(Isa isa) {
     case Isa::kAvx2: return "avx2";
     case Isa::kAvx512: return "avx512";
     case Isa::kAvx512Vbmi: return "avx512vbmi";
+    case Isa::kAmx: return "amx";
   }
   return "?";
 }
@@ -127,6 +129,7 @@ bool CpuSupports(Isa isa) {
       return CpuSupports(Isa::kAvx2) && __builtin_cpu_supports("avx512f") &&
              __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
     case Isa::kAvx512Vbmi: return CpuSupports(Isa::kAvx512) && __builtin_cpu_supports("avx512vbmi");
+    case Isa::kAmx: return CpuSupports(Isa::kAvx512Vbmi) && AmxSupported();
   }
   return false;
 #else
@@ -135,6 +138,7 @@ bool CpuSupports(Isa isa) {
 }
 
 Isa BestIsa() {
+  if (CpuSupports(Isa::kAmx)) return Isa::kAmx;
   if (CpuSupports(Isa::kAvx512Vbmi)) return Isa::kAvx512Vbmi;
   if (CpuSupports(Isa::kAvx512)) return Isa::kAvx512;
   if (CpuSupports(Isa::kAvx2)) return Isa::kAvx2;
@@ -152,9 +156,11 @@ Result<Isa> ParseIsa(std::string_view name) {
     isa = Isa::kAvx512;
   } else if (name == "avx512vbmi") {
     isa = Isa::kAvx512Vbmi;
+  } else if (name == "amx") {
+    isa = Isa::kAmx;
   } else {
     return InvalidArgument("unknown instruction set \"" + std::string(name) +
-                           "\" (auto, avx512vbmi, avx512, avx2 or scalar)");
+                           "\" (auto, amx, avx512vbmi, avx512, avx2 or scalar)");
   }
   if (!CpuSupports(isa)) {
     return InvalidArgument("this CPU does not support " + std::string(name));
@@ -164,6 +170,14 @@ Result<Isa> ParseIsa(std::string_view name) {
 
 const SimdKernels& KernelsFor(Isa isa) {
 #if defined(__x86_64__)
+  if (isa == Isa::kAmx) {
+    static const SimdKernels amx = [] {
+      SimdKernels k = Avx512VbmiKernels();
+      k.isa = Isa::kAmx;
+      return k;
+    }();
+    return amx;
+  }
   if (isa == Isa::kAvx512Vbmi) return Avx512VbmiKernels();
   if (isa == Isa::kAvx512) return Avx512Kernels();
   if (isa == Isa::kAvx2) return Avx2Kernels();

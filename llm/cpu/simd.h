@@ -25,11 +25,13 @@
 
 namespace lumen::llm::cpu {
 
-enum class Isa { kScalar, kAvx2, kAvx512, kAvx512Vbmi };
+// kAmx: the avx512vbmi kernels, and products of FP8 weights with three or more tokens (prefill)
+// on AMX-BF16 tiles (llm/cpu/amx.h).
+enum class Isa { kScalar, kAvx2, kAvx512, kAvx512Vbmi, kAmx };
 
-std::string_view IsaName(Isa isa);  // "scalar", "avx2", "avx512", "avx512vbmi"
-// "auto" (the best this CPU supports), "avx512vbmi", "avx512", "avx2" or "scalar". Asking for an
-// instruction set the CPU lacks is an error.
+std::string_view IsaName(Isa isa);  // "scalar", "avx2", "avx512", "avx512vbmi", "amx"
+// "auto" (the best this CPU supports), "amx", "avx512vbmi", "avx512", "avx2" or "scalar". Asking
+// for an instruction set the CPU lacks is an error.
 Result<Isa> ParseIsa(std::string_view name);
 Isa BestIsa();
 bool CpuSupports(Isa isa);

@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "core/inner_product.h"
+#include "llm/cpu/fp8_bf16_vbmi.h"
 #include "llm/cpu/simd.h"
 #include "llm/fp8.h"
 #include "llm/weights.h"
@@ -189,55 +190,11 @@ LUMEN_AVX512 void DotF32Rows4x2(const float* w, std::size_t stride, const float*
   }
 }
 
-// --- AVX-512 VBMI: E4M3 -> bf16 by table lookup (see simd.h) ---
+// --- AVX-512 VBMI: E4M3 -> bf16 by table lookup (llm/cpu/fp8_bf16_vbmi.h, see simd.h) ---
 
-// bf16(e4m3(m)) for a magnitude code m = 0..127 (exact: an E4M3 value has at most four
-// significant bits and an exponent within bf16's range); 127 is a NaN code and gives a NaN.
-constexpr std::uint16_t E4M3MagnitudeToBf16(int m) {
-  if (m == 0x7F) return 0x7FC0;
-  const int e = m >> 3, mant = m & 7;
-  if (e > 0) return static_cast<std::uint16_t>(((e + 120) << 7) | (mant << 4));
-  if (mant == 0) return 0;
-  const int p = mant >= 4 ? 2 : mant >= 2 ? 1 : 0;  // subnormal mant × 2^-9 = 1.f × 2^(p-9)
-  return static_cast<std::uint16_t>(((p - 9 + 127) << 7) | (((mant - (1 << p)) << (7 - p)) & 0x7F));
-}
-
-struct alignas(64) Bf16ByteTables {
-  std::uint8_t high[128];
-  std::uint8_t low[128];
-};
-
-constexpr Bf16ByteTables MakeBf16ByteTables() {
-  Bf16ByteTables t{};
-  for (int m = 0; m < 128; ++m) {
-    t.high[m] = static_cast<std::uint8_t>(E4M3MagnitudeToBf16(m) >> 8);
-    t.low[m] = static_cast<std::uint8_t>(E4M3MagnitudeToBf16(m) & 0xFF);
-  }
-  return t;
-}
-
-constexpr Bf16ByteTables kBf16Bytes = MakeBf16ByteTables();
-
-struct Fp8Tables {
-  __m512i high0, high1, low0, low1, sign;
-};
-
-LUMEN_AVX512_VBMI inline Fp8Tables LoadFp8Tables() {
-  return {_mm512_load_si512(kBf16Bytes.high), _mm512_load_si512(kBf16Bytes.high + 64),
-          _mm512_load_si512(kBf16Bytes.low), _mm512_load_si512(kBf16Bytes.low + 64),
-          _mm512_set1_epi8(static_cast<char>(0x80))};
-}
-
-// 64 codes -> their bf16 words: `a` holds codes 16k..16k+7 and `b` codes 16k+8..16k+15 of each
-// 128-bit lane k (vpunpck interleaves within lanes).
-LUMEN_AVX512_VBMI inline void Fp8ToBf16x64(__m512i codes, const Fp8Tables& t, __m512i& a,
-                                           __m512i& b) {
-  const __m512i high = _mm512_ternarylogic_epi32(_mm512_permutex2var_epi8(t.high0, codes, t.high1),
-                                                 codes, t.sign, 0xF8);  // high | (codes & 0x80)
-  const __m512i low = _mm512_permutex2var_epi8(t.low0, codes, t.low1);
-  a = _mm512_unpacklo_epi8(low, high);
-  b = _mm512_unpackhi_epi8(low, high);
-}
+using vbmi::Fp8Tables;
+using vbmi::Fp8ToBf16x64;
+using vbmi::LoadFp8Tables;
 
 // The bf16 words of Fp8ToBf16x64 become fp32 by a shift (even words) or a mask (odd words), so
 // a group of 64 columns c..c+63 is read as four vectors of 16 whose element 4k + q is column

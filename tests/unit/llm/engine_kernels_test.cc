@@ -7,6 +7,7 @@
 #include <random>
 #include <vector>
 
+#include "llm/cpu/amx.h"
 #include "llm/cpu/matmul.h"
 #include "llm/cpu/simd.h"
 #include "llm/fp8.h"
@@ -28,8 +29,8 @@ double Definition(int code) {
 
 std::vector<cpu::Isa> SupportedIsas() {
   std::vector<cpu::Isa> v;
-  for (cpu::Isa i :
-       {cpu::Isa::kScalar, cpu::Isa::kAvx2, cpu::Isa::kAvx512, cpu::Isa::kAvx512Vbmi}) {
+  for (cpu::Isa i : {cpu::Isa::kScalar, cpu::Isa::kAvx2, cpu::Isa::kAvx512, cpu::Isa::kAvx512Vbmi,
+                     cpu::Isa::kAmx}) {
     if (cpu::CpuSupports(i)) v.push_back(i);
   }
   return v;
@@ -289,6 +290,60 @@ TEST(SimdTest, MatMulAgreesForOneTokenAndManyTokens) {
       }
     }
   }
+}
+
+TEST(SimdTest, AmxTileProductsMatchFloat64) {
+  if (!cpu::CpuSupports(cpu::Isa::kAmx)) GTEST_SKIP() << "no AMX-BF16 (or no tile permission)";
+  // 40 rows (two and a half 16-row tiles) × 160 columns (two and a half 64-column groups) in
+  // 128 × 128 blocks (the second partial both ways); every code but NaN, activations over nine
+  // orders of magnitude; 3 to 40 tokens (partial and odd numbers of 16-token tiles).
+  const std::int64_t rows = 40, cols = 160, block = 128;
+  std::mt19937 rng(11);
+  std::vector<std::uint8_t> codes(static_cast<std::size_t>(rows * cols));
+  for (auto& c : codes) {
+    do c = static_cast<std::uint8_t>(rng());
+    while (IsE4M3NaN(c));
+  }
+  std::vector<float> scales(4);
+  for (auto& v : scales) v = std::ldexp(1.0f + static_cast<float>(rng() % 100) / 100, -7);
+  const WeightMatrix w{.name = "w",
+                       .dtype = DType::kF8E4M3,
+                       .rows = rows,
+                       .cols = cols,
+                       .data = codes.data(),
+                       .scales = scales.data(),
+                       .block_rows = block,
+                       .block_cols = block,
+                       .scale_cols = 2};
+  ASSERT_TRUE(cpu::AmxCanMultiply(w));
+  std::uniform_real_distribution<float> mant(-1.0f, 1.0f);
+  std::uniform_int_distribution<int> exp(-15, 15);
+  std::vector<float> x(40 * cols);
+  for (auto& v : x) v = std::ldexp(mant(rng), exp(rng));
+  const cpu::CpuContext ctx{.simd = &cpu::KernelsFor(cpu::Isa::kAmx), .team = nullptr};
+  double worst = 0;
+  for (std::size_t n : {3u, 16u, 17u, 33u, 40u}) {
+    std::vector<float> y(n * rows, NAN);
+    cpu::MatMul(ctx, w, x.data(), n, y.data());
+    for (std::size_t t = 0; t < n; ++t) {
+      for (std::int64_t r = 0; r < rows; ++r) {
+        double want = 0, size = 0;
+        for (std::int64_t j = 0; j < cols; ++j) {
+          const double term = Definition(codes[r * cols + j]) * scales[j / block] *
+                              static_cast<double>(x[t * cols + j]);
+          want += term;
+          size += std::fabs(term);
+        }
+        const double err = std::fabs(y[t * rows + r] - want) / size;
+        worst = std::max(worst, err);
+        // fp32 arithmetic on these terms errs by a few 1e-7 of Σ|term|; activations split into
+        // bf16 hi + lo keep about 16 significant bits.
+        ASSERT_LE(err, 2e-5) << "n=" << n << " t=" << t << " r=" << r << " got " << y[t * rows + r]
+                             << " want " << want;
+      }
+    }
+  }
+  std::printf("AMX worst error %.3g of the sum of |terms|\n", worst);
 }
 
 TEST(SamplerTest, GreedyPicksTheArgmaxAndTopK1IsGreedy) {

@@ -144,10 +144,12 @@ INSTANTIATE_TEST_SUITE_P(Models, EngineParityTest,
 
 TEST(EngineTest, EveryInstructionSetAndThreadCountAgrees) {
   const fs::path dir = TempDir("isa");
-  ASSERT_TRUE(WriteTinyModel(dir.string(), SmallSpec(Architecture::kQwen3Moe, true)).ok());
+  TinyModelSpec spec = SmallSpec(Architecture::kQwen3Moe, true);
+  spec.block = 64;  // scale blocks of whole 64-column groups, so that `amx` takes the prompt
+  ASSERT_TRUE(WriteTinyModel(dir.string(), spec).ok());
   const std::vector<int> prompt = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5};
   std::vector<float> base;
-  for (const char* isa : {"scalar", "avx2", "avx512", "avx512vbmi"}) {
+  for (const char* isa : {"scalar", "avx2", "avx512", "avx512vbmi", "amx"}) {
     Result<cpu::Isa> parsed = cpu::ParseIsa(isa);
     if (!parsed.ok()) continue;  // this CPU lacks it
     for (int threads : {1, 3}) {
@@ -272,7 +274,7 @@ TEST(EngineTest, Bf16KvCacheStaysCloseToTheReference) {
   // Nine positions: attention reads the bf16 keys four positions at a time plus a remainder.
   const std::vector<int> prompt = {9, 8, 7, 6, 5, 4, 3, 2, 1};
   const auto want = reference::Model(dir.string()).AllLogits(prompt);
-  for (const char* isa : {"scalar", "avx2", "avx512", "avx512vbmi"}) {
+  for (const char* isa : {"scalar", "avx2", "avx512", "avx512vbmi", "amx"}) {
     if (!cpu::ParseIsa(isa).ok()) continue;  // not on this CPU
     EngineOptions o = Exact();
     o.kv_dtype = KvDType::kBF16;

@@ -1,0 +1,233 @@
+#include "llm/cpu/amx.h"
+
+#include <algorithm>
+#include <cstring>
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "llm/cpu/fp8_bf16_vbmi.h"
+#endif
+
+namespace lumen::llm::cpu {
+
+bool AmxCanMultiply(const WeightMatrix& w) {
+  // A group of 64 columns converts into two interleaved 32-column chunks (fp8_bf16_vbmi.h), so
+  // a scale block must hold whole groups.
+  return w.dtype == DType::kF8E4M3 && w.cols > 0 && w.rows > 0 && w.block_cols > 0 &&
+         w.block_cols % 64 == 0 && w.block_rows > 0;
+}
+
+namespace {
+
+// The input column of word q (0..31) of chunk c: Fp8ToBf16x64 turns the 64 codes of group g =
+// c / 2 into two vectors, the first (c even) holding codes 16k..16k+7 of each 128-bit lane k and
+// the second codes 16k+8..16k+15.
+std::size_t ChunkColumn(std::size_t c, std::size_t q) {
+  return 64 * (c / 2) + 16 * (q / 8) + 8 * (c % 2) + q % 8;
+}
+
+}  // namespace
+
+void AmxPrepare(const float* x, std::size_t n, std::size_t cols, AmxActivations& out) {
+  out.n = n;
+  out.cols = cols;
+  out.token_tiles = (n + 15) / 16;
+  out.chunks = 2 * ((cols + 63) / 64);
+  const std::size_t size = out.token_tiles * out.chunks * 256;
+  out.hi.assign(size, 0);
+  out.lo.assign(size, 0);
+  auto split = [&](std::size_t t, std::size_t col, std::uint32_t& hi, std::uint32_t& lo) {
+    const float v = col < cols ? x[t * cols + col] : 0.0f;
+    hi = FloatToBf16(v);
+    lo = FloatToBf16(v - Bf16ToFloat(static_cast<std::uint16_t>(hi)));
+  };
+  for (std::size_t t = 0; t < n; ++t) {
+    const std::size_t tile = t / 16, lane = t % 16;
+    for (std::size_t c = 0; c < out.chunks; ++c) {
+      std::uint32_t* hi = &out.hi[(tile * out.chunks + c) * 256];
+      std::uint32_t* lo = &out.lo[(tile * out.chunks + c) * 256];
+      for (std::size_t p = 0; p < 16; ++p) {
+        std::uint32_t h0, l0, h1, l1;
+        split(t, ChunkColumn(c, 2 * p), h0, l0);
+        split(t, ChunkColumn(c, 2 * p + 1), h1, l1);
+        hi[p * 16 + lane] = h0 | (h1 << 16);
+        lo[p * 16 + lane] = l0 | (l1 << 16);
+      }
+    }
+  }
+}
+
+#if defined(__x86_64__)
+
+bool AmxSupported() {
+  static const bool supported = [] {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    const bool amx_bf16 = (d & (1u << 22)) != 0, amx_tile = (d & (1u << 24)) != 0;
+    if (!amx_bf16 || !amx_tile || !__builtin_cpu_supports("avx512vbmi") ||
+        !__builtin_cpu_supports("avx512bw") || !__builtin_cpu_supports("avx512vl")) {
+      return false;
+    }
+    // Linux hands out the 8 KiB tile data state only on request (ARCH_REQ_XCOMP_PERM for
+    // XFEATURE_XTILEDATA); without it the first tile instruction kills the process.
+    constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+    return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+  }();
+  return supported;
+}
+
+namespace {
+
+#define LUMEN_AMX \
+  __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512vbmi,avx2,fma")))
+
+// Palette 1, eight tiles of 16 rows × 64 bytes: 0-3 accumulators (hi and lo parts of two 16-row
+// tiles: four independent chains, as a tile product's latency is several times its issue
+// interval), 4-5 the hi/lo activations of one token tile, 6-7 the weights of two 16-row tiles.
+struct alignas(64) TileConfig {
+  std::uint8_t palette = 1;
+  std::uint8_t start_row = 0;
+  std::uint8_t reserved[14] = {};
+  std::uint16_t colsb[16] = {};
+  std::uint8_t rows[16] = {};
+};
+
+TileConfig MakeConfig() {
+  TileConfig c;
+  for (int i = 0; i < 8; ++i) {
+    c.colsb[i] = 64;
+    c.rows[i] = 16;
+  }
+  return c;
+}
+
+// Rows [r, r + count) of w as bf16 in tile order: for each 32-column chunk the 16 rows' words
+// (1 KiB, loaded with a 64-byte stride: rows a power of two apart would share cache sets); rows
+// past `count` are zero.
+LUMEN_AVX512_VBMI void ConvertRows(const WeightMatrix& w, std::size_t r, std::size_t count,
+                                   std::size_t chunks, std::uint16_t* out) {
+  const vbmi::Fp8Tables t = vbmi::LoadFp8Tables();
+  const std::size_t cols = static_cast<std::size_t>(w.cols);
+  for (std::size_t i = 0; i < 16; ++i) {
+    const std::uint8_t* row = w.data + (r + i) * cols;
+    for (std::size_t g = 0; g < chunks / 2; ++g) {
+      std::uint16_t* even = out + (2 * g * 16 + i) * 32;  // chunk 2g, row i
+      std::uint16_t* odd = even + 16 * 32;                // chunk 2g + 1, row i
+      if (i >= count) {
+        _mm512_storeu_si512(even, _mm512_setzero_si512());
+        _mm512_storeu_si512(odd, _mm512_setzero_si512());
+        continue;
+      }
+      const std::size_t c0 = 64 * g;
+      const __m512i codes = c0 + 64 <= cols ? _mm512_loadu_si512(row + c0)
+                                            : _mm512_maskz_loadu_epi8(
+                                                  (std::uint64_t{1} << (cols - c0)) - 1, row + c0);
+      __m512i a, b;
+      vbmi::Fp8ToBf16x64(codes, t, a, b);
+      _mm512_storeu_si512(even, a);
+      _mm512_storeu_si512(odd, b);
+    }
+  }
+}
+
+// acc[i] += scale_i × (hi[i] + lo[i]) for the first `count` rows of 16 × 16 fp32 tiles.
+LUMEN_AMX void AddScaled(const WeightMatrix& w, std::size_t r, std::size_t count, std::size_t block,
+                         const float* hi, const float* lo, float* acc) {
+  for (std::size_t i = 0; i < count; ++i) {
+    const __m512 s = _mm512_set1_ps(w.ScaleRow(static_cast<std::int64_t>(r + i))[block]);
+    const __m512 sum = _mm512_add_ps(_mm512_load_ps(hi + 16 * i), _mm512_load_ps(lo + 16 * i));
+    _mm512_store_ps(acc + 16 * i, _mm512_fmadd_ps(s, sum, _mm512_load_ps(acc + 16 * i)));
+  }
+}
+
+// Rows are taken in blocks of up to 128 (their bf16 copy, at most 128 × cols × 2 bytes, stays in
+// L2); within a block each token tile multiplies every pair of 16-row tiles, so its activations
+// (2 KiB per 32 columns) are read from L2 too.
+LUMEN_AMX void Multiply(const WeightMatrix& w, std::size_t row_begin, std::size_t row_end,
+                        const AmxActivations& a, float* y) {
+  static const TileConfig config = MakeConfig();
+  constexpr std::size_t kRowBlock = 128;
+  const std::size_t rows = static_cast<std::size_t>(w.rows);
+  const std::size_t block_chunks = static_cast<std::size_t>(w.block_cols) / 32;
+  const std::size_t chunks = a.chunks;
+  const std::size_t tile_words = 16 * chunks * 32;  // one 16-row tile's bf16 copy
+  thread_local std::vector<std::uint16_t> weights;
+  weights.resize(kRowBlock / 16 * tile_words);
+  alignas(64) float c[4][256], acc[2][256];
+  asm volatile("" ::: "memory");  // the configuration is read by ldtilecfg
+  _tile_loadconfig(&config);
+  for (std::size_t rb = row_begin; rb < row_end; rb += kRowBlock) {
+    const std::size_t re = std::min(row_end, rb + kRowBlock);
+    for (std::size_t r = rb; r < re; r += 16) {
+      ConvertRows(w, r, std::min<std::size_t>(16, re - r), chunks,
+                  weights.data() + (r - rb) / 16 * tile_words);
+    }
+    asm volatile("" ::: "memory");  // the tile loads below read the converted rows
+    for (std::size_t tile = 0; tile < a.token_tiles; ++tile) {
+      for (std::size_t r = rb; r < re; r += 32) {
+        const bool two = r + 16 < re;
+        const std::size_t count[2] = {std::min<std::size_t>(16, re - r),
+                                      two ? std::min<std::size_t>(16, re - r - 16) : 0};
+        const char* w0 = reinterpret_cast<const char*>(weights.data() + (r - rb) / 16 * tile_words);
+        const char* w1 = w0 + tile_words * sizeof(std::uint16_t);
+        std::memset(acc, 0, sizeof(acc));
+        for (std::size_t c0 = 0, block = 0; c0 < chunks; c0 += block_chunks, ++block) {
+          const std::size_t c1 = std::min(chunks, c0 + block_chunks);
+          _tile_zero(0);
+          _tile_zero(1);
+          _tile_zero(2);
+          _tile_zero(3);
+          for (std::size_t k = c0; k < c1; ++k) {
+            _tile_loadd(4, &a.hi[(tile * chunks + k) * 256], 64);
+            _tile_loadd(5, &a.lo[(tile * chunks + k) * 256], 64);
+            _tile_loadd(6, w0 + 1024 * k, 64);
+            _tile_dpbf16ps(0, 6, 4);
+            _tile_dpbf16ps(1, 6, 5);
+            if (two) {
+              _tile_loadd(7, w1 + 1024 * k, 64);
+              _tile_dpbf16ps(2, 7, 4);
+              _tile_dpbf16ps(3, 7, 5);
+            }
+          }
+          _tile_stored(0, c[0], 64);
+          _tile_stored(1, c[1], 64);
+          _tile_stored(2, c[2], 64);
+          _tile_stored(3, c[3], 64);
+          AddScaled(w, r, count[0], block, c[0], c[1], acc[0]);
+          if (two) AddScaled(w, r + 16, count[1], block, c[2], c[3], acc[1]);
+        }
+        const std::size_t t0 = tile * 16, tn = std::min<std::size_t>(16, a.n - t0);
+        for (std::size_t u = 0; u < (two ? 2u : 1u); ++u) {
+          for (std::size_t j = 0; j < tn; ++j) {
+            float* out = y + (t0 + j) * rows + r + 16 * u;
+            for (std::size_t i = 0; i < count[u]; ++i) out[i] = acc[u][16 * i + j];
+          }
+        }
+      }
+    }
+  }
+  _tile_release();
+}
+
+}  // namespace
+
+void AmxMultiply(const WeightMatrix& w, std::size_t row_begin, std::size_t row_end,
+                 const AmxActivations& a, float* y) {
+  Multiply(w, row_begin, row_end, a, y);
+}
+
+#else
+
+bool AmxSupported() {
+  return false;
+}
+
+void AmxMultiply(const WeightMatrix&, std::size_t, std::size_t, const AmxActivations&, float*) {}
+
+#endif
+
+}  // namespace lumen::llm::cpu
