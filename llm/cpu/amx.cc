@@ -4,6 +4,11 @@
 #include <cstring>
 
 #if defined(__x86_64__)
+// GCC 12 reports its own _mm512_undefined_* helpers as uninitialised (a known false positive).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <cpuid.h>
 #include <immintrin.h>
 #include <sys/syscall.h>
@@ -32,35 +37,6 @@ std::size_t ChunkColumn(std::size_t c, std::size_t q) {
 
 }  // namespace
 
-void AmxPrepare(const float* x, std::size_t n, std::size_t cols, AmxActivations& out) {
-  out.n = n;
-  out.cols = cols;
-  out.token_tiles = (n + 15) / 16;
-  out.chunks = 2 * ((cols + 63) / 64);
-  const std::size_t size = out.token_tiles * out.chunks * 256;
-  out.hi.assign(size, 0);
-  out.lo.assign(size, 0);
-  auto split = [&](std::size_t t, std::size_t col, std::uint32_t& hi, std::uint32_t& lo) {
-    const float v = col < cols ? x[t * cols + col] : 0.0f;
-    hi = FloatToBf16(v);
-    lo = FloatToBf16(v - Bf16ToFloat(static_cast<std::uint16_t>(hi)));
-  };
-  for (std::size_t t = 0; t < n; ++t) {
-    const std::size_t tile = t / 16, lane = t % 16;
-    for (std::size_t c = 0; c < out.chunks; ++c) {
-      std::uint32_t* hi = &out.hi[(tile * out.chunks + c) * 256];
-      std::uint32_t* lo = &out.lo[(tile * out.chunks + c) * 256];
-      for (std::size_t p = 0; p < 16; ++p) {
-        std::uint32_t h0, l0, h1, l1;
-        split(t, ChunkColumn(c, 2 * p), h0, l0);
-        split(t, ChunkColumn(c, 2 * p + 1), h1, l1);
-        hi[p * 16 + lane] = h0 | (h1 << 16);
-        lo[p * 16 + lane] = l0 | (l1 << 16);
-      }
-    }
-  }
-}
-
 #if defined(__x86_64__)
 
 bool AmxSupported() {
@@ -84,6 +60,28 @@ namespace {
 
 #define LUMEN_AMX \
   __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512vbmi,avx2,fma")))
+
+// The bf16 nearest to each fp32 word (ties to even), in the word's low half.
+LUMEN_AMX inline __m512i RoundToBf16(__m512i u) {
+  const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+  return _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(_mm512_set1_epi32(0x7FFF), odd)),
+                           16);
+}
+
+// hi[j] = bf16(x[j]) and lo[j] = bf16(x[j] - hi[j]) (round to nearest even) for j < n, zero
+// for n <= j < padded (a multiple of 16).
+LUMEN_AMX void SplitBf16(const float* x, std::size_t n, std::size_t padded, std::uint16_t* hi,
+                         std::uint16_t* lo) {
+  for (std::size_t j = 0; j < padded; j += 16) {
+    const std::size_t valid = j < n ? std::min<std::size_t>(16, n - j) : 0;
+    const __m512 v = _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << valid) - 1), x + j);
+    const __m512i h = RoundToBf16(_mm512_castps_si512(v));
+    const __m512 rest = _mm512_sub_ps(v, _mm512_castsi512_ps(_mm512_slli_epi32(h, 16)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(hi + j), _mm512_cvtepi32_epi16(h));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(lo + j),
+                        _mm512_cvtepi32_epi16(RoundToBf16(_mm512_castps_si512(rest))));
+  }
+}
 
 // Palette 1, eight tiles of 16 rows × 64 bytes: 0-3 accumulators (hi and lo parts of two 16-row
 // tiles: four independent chains, as a tile product's latency is several times its issue
@@ -215,6 +213,30 @@ LUMEN_AMX void Multiply(const WeightMatrix& w, std::size_t row_begin, std::size_
 
 }  // namespace
 
+void AmxPrepare(const float* x, std::size_t n, std::size_t cols, AmxActivations& out) {
+  out.n = n;
+  out.cols = cols;
+  out.token_tiles = (n + 15) / 16;
+  out.chunks = 2 * ((cols + 63) / 64);
+  const std::size_t size = out.token_tiles * out.chunks * 256, padded = out.chunks * 32;
+  out.hi.assign(size, 0);
+  out.lo.assign(size, 0);
+  std::vector<std::uint16_t> hi(padded), lo(padded);
+  for (std::size_t t = 0; t < n; ++t) {
+    SplitBf16(x + t * cols, cols, padded, hi.data(), lo.data());
+    const std::size_t tile = t / 16, lane = t % 16;
+    for (std::size_t c = 0; c < out.chunks; ++c) {
+      std::uint32_t* hi_tile = &out.hi[(tile * out.chunks + c) * 256];
+      std::uint32_t* lo_tile = &out.lo[(tile * out.chunks + c) * 256];
+      for (std::size_t p = 0; p < 16; ++p) {  // columns 2p and 2p + 1 of the chunk are adjacent
+        const std::size_t col = ChunkColumn(c, 2 * p);
+        std::memcpy(&hi_tile[p * 16 + lane], &hi[col], 4);
+        std::memcpy(&lo_tile[p * 16 + lane], &lo[col], 4);
+      }
+    }
+  }
+}
+
 void AmxMultiply(const WeightMatrix& w, std::size_t row_begin, std::size_t row_end,
                  const AmxActivations& a, float* y) {
   Multiply(w, row_begin, row_end, a, y);
@@ -225,6 +247,8 @@ void AmxMultiply(const WeightMatrix& w, std::size_t row_begin, std::size_t row_e
 bool AmxSupported() {
   return false;
 }
+
+void AmxPrepare(const float*, std::size_t, std::size_t, AmxActivations&) {}
 
 void AmxMultiply(const WeightMatrix&, std::size_t, std::size_t, const AmxActivations&, float*) {}
 
