@@ -26,6 +26,7 @@
 
 #include "core/thread_pool.h"
 #include "llm/causal_lm.h"
+#include "llm/cpu/amx.h"
 #include "llm/cpu/matmul.h"
 #include "llm/model_info.h"
 #include "llm/safetensors.h"
@@ -173,6 +174,56 @@ double PeakFlops(ThreadPool* pool, std::size_t threads, bool avx512) {
   return static_cast<double>(threads) * iters * 12 * (avx512 ? 16 : 8) * 2 / s;
 }
 
+// Peak bf16 tile-product throughput (AMX): four independent 16x16 accumulators, each updated by
+// tdpbf16ps with 16x32 by 32x16 operands held in tile registers. 0 without AMX.
+struct alignas(64) TileConfig {
+  std::uint8_t palette = 1, start_row = 0, reserved[14] = {};
+  std::uint16_t colsb[16] = {};
+  std::uint8_t rows[16] = {};
+};
+__attribute__((target("amx-tile,amx-bf16"))) double AmxLoop(long iters) {
+  TileConfig config;
+  for (int i = 0; i < 8; ++i) {
+    config.colsb[i] = 64;
+    config.rows[i] = 16;
+  }
+  alignas(64) static thread_local std::uint16_t operand[512];
+  alignas(64) float out[256];
+  asm volatile("" ::: "memory");
+  _tile_loadconfig(&config);
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  _tile_loadd(4, operand, 64);
+  _tile_loadd(5, operand, 64);
+  _tile_loadd(6, operand, 64);
+  _tile_loadd(7, operand, 64);
+  for (long k = 0; k < iters; ++k) {
+    _tile_dpbf16ps(0, 6, 4);
+    _tile_dpbf16ps(1, 6, 5);
+    _tile_dpbf16ps(2, 7, 4);
+    _tile_dpbf16ps(3, 7, 5);
+  }
+  _tile_stored(0, out, 64);
+  _tile_release();
+  return out[0];
+}
+
+double PeakAmx(ThreadPool* pool, std::size_t threads) {
+  if (!cpu::AmxSupported()) return 0;
+  const long iters = 2'000'000;
+  std::atomic<double> sink{0};
+  auto run = [&](std::size_t) { sink = sink + AmxLoop(iters); };
+  const auto t = Clock::now();
+  if (pool) {
+    pool->ParallelFor(0, threads, run);
+  } else {
+    run(0);
+  }
+  return static_cast<double>(threads) * iters * 4 * (16.0 * 16 * 32) * 2 / Since(t);
+}
+
 double CpuSeconds() {
   timespec t{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
@@ -303,6 +354,7 @@ int main(int argc, char** argv) {
   const bool avx512 = (*model)->backend().find("avx512") != std::string::npos ||
                       (*model)->backend().find("amx") != std::string::npos;
   const double peak = PeakFlops(p, nthreads, avx512);
+  const double amx_peak = PeakAmx(p, nthreads);
   const double read_bandwidth = ReadBandwidth(p, nthreads, avx512);
 
   // The per-token part outside the layers: lm_head (a matvec over vocab × hidden bf16).
@@ -421,6 +473,12 @@ int main(int argc, char** argv) {
               bandwidth / 1e9, nthreads);
   std::printf("  read-only bandwidth       %.1f GB/s = %.0f%% of copy bandwidth (loads only)\n",
               read_bandwidth / 1e9, 100 * read_bandwidth / bandwidth);
+  if (amx_peak > 0) {
+    std::printf(
+        "  peak AMX bf16 tiles       %.0f GFLOP/s (tdpbf16ps; prefill multiplies twice, "
+        "activations as bf16 hi + lo, so half of it is its ceiling)\n",
+        amx_peak / 1e9);
+  }
   std::printf("  peak fp32 FMA             %.0f GFLOP/s (%s)\n", peak / 1e9,
               avx512 ? "avx512" : "avx2");
   std::printf(
@@ -454,6 +512,10 @@ int main(int argc, char** argv) {
       "  prefill %d tokens, %d layers %.2f s (%.1f tokens/s), %.0f GFLOP/s = %.0f%% of peak FMA\n",
       prefill, layers, prefill_s, prefill / prefill_s, prefill_flops / prefill_s / 1e9,
       100 * prefill_flops / prefill_s / peak);
+  if (amx_peak > 0 && (*model)->backend().find("amx") != std::string::npos) {
+    std::printf("  prefill on AMX             %.0f%% of half the AMX peak\n",
+                100 * prefill_flops / prefill_s / (amx_peak / 2));
+  }
   std::printf("  prefill, 48 layers (extr.) %.1f s = %.1f tokens/s\n", prefill48_s,
               prefill / prefill48_s);
   std::printf("  command: %s\n", command.c_str());
