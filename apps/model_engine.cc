@@ -391,7 +391,7 @@ const std::vector<FlagSpec> kRunFlags = {
     {"chat", "", "wrap --prompt in the model's chat template as one user turn"},
     {"no-think", "", "with --chat: ask Qwen3 to answer without reasoning"},
     {"threads", "N", "worker threads (config engine.threads; 0 = all cores)"},
-    {"isa", "NAME", "auto, avx512vbmi, avx512, avx2 or scalar (config engine.isa)"},
+    {"isa", "NAME", "auto, amx, avx512vbmi, avx512, avx2 or scalar (config engine.isa)"},
     {"device", "NAME", "cpu, cuda or auto (config engine.device)"},
 };
 
