@@ -84,8 +84,8 @@ LUMEN_AMX void SplitBf16(const float* x, std::size_t n, std::size_t padded, std:
 }
 
 // Palette 1, eight tiles of 16 rows × 64 bytes: 0-3 accumulators (hi and lo parts of two 16-row
-// tiles: four independent chains, as a tile product's latency is several times its issue
-// interval), 4-5 the hi/lo activations of one token tile, 6-7 the weights of two 16-row tiles.
+// tiles, so that each activation tile loaded serves two weight tiles), 4-5 the hi/lo
+// activations of one token tile, 6-7 the weights of two 16-row tiles.
 struct alignas(64) TileConfig {
   std::uint8_t palette = 1;
   std::uint8_t start_row = 0;
@@ -111,15 +111,16 @@ LUMEN_AVX512_VBMI void ConvertRows(const WeightMatrix& w, std::size_t r, std::si
   const vbmi::Fp8Tables t = vbmi::LoadFp8Tables();
   const std::size_t cols = static_cast<std::size_t>(w.cols);
   for (std::size_t i = 0; i < 16; ++i) {
+    if (i >= count) {
+      for (std::size_t c = 0; c < chunks; ++c) {
+        _mm512_storeu_si512(out + (c * 16 + i) * 32, _mm512_setzero_si512());
+      }
+      continue;
+    }
     const std::uint8_t* row = w.data + (r + i) * cols;
     for (std::size_t g = 0; g < chunks / 2; ++g) {
       std::uint16_t* even = out + (2 * g * 16 + i) * 32;  // chunk 2g, row i
       std::uint16_t* odd = even + 16 * 32;                // chunk 2g + 1, row i
-      if (i >= count) {
-        _mm512_storeu_si512(even, _mm512_setzero_si512());
-        _mm512_storeu_si512(odd, _mm512_setzero_si512());
-        continue;
-      }
       const std::size_t c0 = 64 * g;
       const __m512i codes = c0 + 64 <= cols ? _mm512_loadu_si512(row + c0)
                                             : _mm512_maskz_loadu_epi8(
