@@ -1,12 +1,7 @@
 #include "core/inner_product.h"
 
 #if defined(__x86_64__)
-// GCC 12 reports its own _mm512_undefined_* helpers as uninitialised (a known false positive).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
+#include "core/x86_intrinsics.h"
 #endif
 
 namespace lumen {

@@ -4,16 +4,11 @@
 #include <cstring>
 
 #if defined(__x86_64__)
-// GCC 12 reports its own _mm512_undefined_* helpers as uninitialised (a known false positive).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 #include <cpuid.h>
-#include <immintrin.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/x86_intrinsics.h"
 #include "llm/cpu/fp8_bf16_vbmi.h"
 #endif
 

@@ -2,12 +2,7 @@
 // Functions carry target attributes instead of the file carrying compiler flags, so the library
 // still runs on CPUs without these instructions.
 #if defined(__x86_64__)
-// GCC 12 reports its own _mm512_undefined_* helpers as uninitialised (a known false positive).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
+#include "core/x86_intrinsics.h"
 
 #include <algorithm>
 #include <cstdint>
