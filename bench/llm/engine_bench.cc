@@ -176,17 +176,8 @@ double PeakFlops(ThreadPool* pool, std::size_t threads, bool avx512) {
 
 // Peak bf16 tile-product throughput (AMX): four independent 16x16 accumulators, each updated by
 // tdpbf16ps with 16x32 by 32x16 operands held in tile registers. 0 without AMX.
-struct alignas(64) TileConfig {
-  std::uint8_t palette = 1, start_row = 0, reserved[14] = {};
-  std::uint16_t colsb[16] = {};
-  std::uint8_t rows[16] = {};
-};
 __attribute__((target("amx-tile,amx-bf16"))) double AmxLoop(long iters) {
-  TileConfig config;
-  for (int i = 0; i < 8; ++i) {
-    config.colsb[i] = 64;
-    config.rows[i] = 16;
-  }
+  const cpu::AmxTileConfig config;
   alignas(64) static thread_local std::uint16_t operand[512];
   alignas(64) float out[256];
   asm volatile("" ::: "memory");

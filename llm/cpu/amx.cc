@@ -21,17 +21,6 @@ bool AmxCanMultiply(const WeightMatrix& w) {
          w.block_cols % 64 == 0 && w.block_rows > 0;
 }
 
-namespace {
-
-// The input column of word q (0..31) of chunk c: Fp8ToBf16x64 turns the 64 codes of group g =
-// c / 2 into two vectors, the first (c even) holding codes 16k..16k+7 of each 128-bit lane k and
-// the second codes 16k+8..16k+15.
-std::size_t ChunkColumn(std::size_t c, std::size_t q) {
-  return 64 * (c / 2) + 16 * (q / 8) + 8 * (c % 2) + q % 8;
-}
-
-}  // namespace
-
 #if defined(__x86_64__)
 
 bool AmxSupported() {
@@ -52,6 +41,13 @@ bool AmxSupported() {
 }
 
 namespace {
+
+// The input column of word q (0..31) of chunk c: Fp8ToBf16x64 turns the 64 codes of group g =
+// c / 2 into two vectors, the first (c even) holding codes 16k..16k+7 of each 128-bit lane k and
+// the second codes 16k+8..16k+15.
+std::size_t ChunkColumn(std::size_t c, std::size_t q) {
+  return 64 * (c / 2) + 16 * (q / 8) + 8 * (c % 2) + q % 8;
+}
 
 #define LUMEN_AMX \
   __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512vbmi,avx2,fma")))
@@ -78,25 +74,9 @@ LUMEN_AMX void SplitBf16(const float* x, std::size_t n, std::size_t padded, std:
   }
 }
 
-// Palette 1, eight tiles of 16 rows × 64 bytes: 0-3 accumulators (hi and lo parts of two 16-row
-// tiles, so that each activation tile loaded serves two weight tiles), 4-5 the hi/lo
-// activations of one token tile, 6-7 the weights of two 16-row tiles.
-struct alignas(64) TileConfig {
-  std::uint8_t palette = 1;
-  std::uint8_t start_row = 0;
-  std::uint8_t reserved[14] = {};
-  std::uint16_t colsb[16] = {};
-  std::uint8_t rows[16] = {};
-};
-
-TileConfig MakeConfig() {
-  TileConfig c;
-  for (int i = 0; i < 8; ++i) {
-    c.colsb[i] = 64;
-    c.rows[i] = 16;
-  }
-  return c;
-}
+// Tiles (AmxTileConfig): 0-3 accumulators (hi and lo parts of two 16-row tiles, so that each
+// activation tile loaded serves two weight tiles), 4-5 the hi/lo activations of one token tile,
+// 6-7 the weights of two 16-row tiles.
 
 // Rows [r, r + count) of w as bf16 in tile order: for each 32-column chunk the 16 rows' words
 // (1 KiB, loaded with a 64-byte stride: rows a power of two apart would share cache sets); rows
@@ -143,7 +123,7 @@ LUMEN_AMX void AddScaled(const WeightMatrix& w, std::size_t r, std::size_t count
 // (2 KiB per 32 columns) are read from L2 too.
 LUMEN_AMX void Multiply(const WeightMatrix& w, std::size_t row_begin, std::size_t row_end,
                         const AmxActivations& a, float* y) {
-  static const TileConfig config = MakeConfig();
+  static const AmxTileConfig config;
   constexpr std::size_t kRowBlock = 128;
   const std::size_t rows = static_cast<std::size_t>(w.rows);
   const std::size_t block_chunks = static_cast<std::size_t>(w.block_cols) / 32;

@@ -25,6 +25,15 @@ namespace lumen::llm::cpu {
 // data state (Linux arch_prctl ARCH_REQ_XCOMP_PERM; asked once).
 bool AmxSupported();
 
+// The LDTILECFG block the kernels use: palette 1, all eight tiles 16 rows × 64 bytes.
+struct alignas(64) AmxTileConfig {
+  std::uint8_t palette = 1;
+  std::uint8_t start_row = 0;
+  std::uint8_t reserved[14] = {};
+  std::uint16_t colsb[16] = {64, 64, 64, 64, 64, 64, 64, 64};
+  std::uint8_t rows[16] = {16, 16, 16, 16, 16, 16, 16, 16};
+};
+
 // FP8 E4M3 weights whose columns and scale blocks split into 32-column chunks.
 bool AmxCanMultiply(const WeightMatrix& w);
 

@@ -5,7 +5,9 @@
 // For one or two tokens (decode) the weights are streamed once and FP8/BF16 codes are decoded
 // in registers inside the dot products; for more tokens (prefill) panels of four rows are
 // decoded into a small fp32 buffer that stays in L1 and are multiplied with tiles of tokens, so
-// each weight byte is read from memory once per call.
+// each weight byte is read from memory once per call. With the `amx` instruction set, FP8
+// products of three or more tokens run on AMX tiles instead (llm/cpu/amx.h: bf16 weights, the
+// activations as bf16 hi + lo, fp32 sums).
 #pragma once
 
 #include <cstddef>

@@ -14,8 +14,7 @@
 #include "llm/weights.h"
 
 #define LUMEN_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
-#define LUMEN_AVX512_VBMI \
-  __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,avx2,fma,f16c")))
+// LUMEN_AVX512_VBMI comes from llm/cpu/fp8_bf16_vbmi.h.
 
 namespace lumen::llm::cpu {
 namespace {
