@@ -222,43 +222,68 @@ inline __mmask64 ColumnMask(std::size_t lo, std::size_t hi) {
   return below_hi & (~std::uint64_t{0} << lo);
 }
 
+// One row's 64 codes times the group's 64 arranged x values (ArrangeFp8X) into two
+// accumulators. x is read from memory by each row's FMAs (L1 loads are cheap here; holding it
+// in four more registers made GCC spill).
+LUMEN_AVX512_VBMI inline void FmaFp8x64Vbmi(__m512i codes, const Fp8Tables& t, __m512i odd,
+                                            const float* x, __m512& a, __m512& b) {
+  __m512i lo, hi;
+  Fp8ToBf16x64(codes, t, lo, hi);
+  a = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(lo, 16)), _mm512_loadu_ps(x), a);
+  b = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(lo, odd)), _mm512_loadu_ps(x + 16), b);
+  a = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(hi, 16)), _mm512_loadu_ps(x + 32), a);
+  b = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(hi, odd)), _mm512_loadu_ps(x + 48), b);
+}
+
+// The accumulators are named variables rather than arrays indexed in a loop: GCC 12 at -O2 kept
+// such arrays on the stack, and every FMA then waited on a store-to-load round trip.
 LUMEN_AVX512_VBMI void DotFp8Rows4Vbmi(const std::uint8_t* w, std::size_t stride,
                                        const float* const scales[4], std::size_t block,
                                        const float* ax, std::size_t n, float out[4]) {
   const Fp8Tables t = LoadFp8Tables();
   const __m512i odd = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
+  const std::uint8_t* w1 = w + stride;
+  const std::uint8_t* w2 = w + 2 * stride;
+  const std::uint8_t* w3 = w + 3 * stride;
   const char* next = reinterpret_cast<const char*>(w + 4 * stride);  // see DotFp8Rows4
-  __m512 total[4];
-  for (auto& v : total) v = _mm512_setzero_ps();
-  for (std::size_t j0 = 0; j0 < n; j0 += block) {
+  // Where blocks are whole groups of 64 columns (128 in the official checkpoints), only the
+  // last group of a row can be partial; otherwise groups may straddle block edges.
+  const bool aligned = block % 64 == 0;
+  __m512 t0 = _mm512_setzero_ps(), t1 = t0, t2 = t0, t3 = t0;
+  std::size_t bi = 0;
+  for (std::size_t j0 = 0; j0 < n; j0 += block, ++bi) {
     const std::size_t j1 = j0 + block < n ? j0 + block : n;
-    __m512 a[4], b[4];  // two accumulators per row halve the dependency chains
-    for (int r = 0; r < 4; ++r) a[r] = b[r] = _mm512_setzero_ps();
-    // Groups of 64 columns overlapping [j0, j1); columns outside it are masked to code 0.
-    for (std::size_t c = j0 / 64 * 64; c < j1; c += 64) {
-      const bool whole = c >= j0 && c + 64 <= j1;
-      const __mmask64 m = whole ? ~__mmask64{0} : ColumnMask(c >= j0 ? 0 : j0 - c, j1 - c);
-      const __m512 x0 = _mm512_loadu_ps(ax + c), x1 = _mm512_loadu_ps(ax + c + 16),
-                   x2 = _mm512_loadu_ps(ax + c + 32), x3 = _mm512_loadu_ps(ax + c + 48);
-      for (int r = 0; r < 4; ++r) {
-        const std::uint8_t* p = w + r * stride + c;
-        _mm_prefetch(next + r * stride + c, _MM_HINT_T0);
-        const __m512i codes = whole ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8(m, p);
-        __m512i lo, hi;
-        Fp8ToBf16x64(codes, t, lo, hi);
-        a[r] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(lo, 16)), x0, a[r]);
-        b[r] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(lo, odd)), x1, b[r]);
-        a[r] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(hi, 16)), x2, a[r]);
-        b[r] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(hi, odd)), x3, b[r]);
+    // Two accumulators per row halve the dependency chains.
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    std::size_t c = j0 / 64 * 64;
+    if (aligned) {
+      for (; c + 64 <= j1; c += 64) {
+        for (int r = 0; r < 4; ++r) _mm_prefetch(next + r * stride + c, _MM_HINT_T0);
+        FmaFp8x64Vbmi(_mm512_loadu_si512(w + c), t, odd, ax + c, a0, b0);
+        FmaFp8x64Vbmi(_mm512_loadu_si512(w1 + c), t, odd, ax + c, a1, b1);
+        FmaFp8x64Vbmi(_mm512_loadu_si512(w2 + c), t, odd, ax + c, a2, b2);
+        FmaFp8x64Vbmi(_mm512_loadu_si512(w3 + c), t, odd, ax + c, a3, b3);
       }
     }
-    const std::size_t bi = j0 / block;
-    for (int r = 0; r < 4; ++r) {
-      total[r] =
-          _mm512_fmadd_ps(_mm512_add_ps(a[r], b[r]), _mm512_set1_ps(scales[r][bi]), total[r]);
+    // Groups of 64 columns overlapping [j0, j1) that the loop above left; columns outside
+    // [j0, j1) are masked to code 0.
+    for (; c < j1; c += 64) {
+      for (int r = 0; r < 4; ++r) _mm_prefetch(next + r * stride + c, _MM_HINT_T0);
+      const __mmask64 m = ColumnMask(c >= j0 ? 0 : j0 - c, j1 - c);
+      FmaFp8x64Vbmi(_mm512_maskz_loadu_epi8(m, w + c), t, odd, ax + c, a0, b0);
+      FmaFp8x64Vbmi(_mm512_maskz_loadu_epi8(m, w1 + c), t, odd, ax + c, a1, b1);
+      FmaFp8x64Vbmi(_mm512_maskz_loadu_epi8(m, w2 + c), t, odd, ax + c, a2, b2);
+      FmaFp8x64Vbmi(_mm512_maskz_loadu_epi8(m, w3 + c), t, odd, ax + c, a3, b3);
     }
+    t0 = _mm512_fmadd_ps(_mm512_add_ps(a0, b0), _mm512_set1_ps(scales[0][bi]), t0);
+    t1 = _mm512_fmadd_ps(_mm512_add_ps(a1, b1), _mm512_set1_ps(scales[1][bi]), t1);
+    t2 = _mm512_fmadd_ps(_mm512_add_ps(a2, b2), _mm512_set1_ps(scales[2][bi]), t2);
+    t3 = _mm512_fmadd_ps(_mm512_add_ps(a3, b3), _mm512_set1_ps(scales[3][bi]), t3);
   }
-  for (int r = 0; r < 4; ++r) out[r] = _mm512_reduce_add_ps(total[r]);
+  out[0] = _mm512_reduce_add_ps(t0);
+  out[1] = _mm512_reduce_add_ps(t1);
+  out[2] = _mm512_reduce_add_ps(t2);
+  out[3] = _mm512_reduce_add_ps(t3);
 }
 
 LUMEN_AVX512 void AxpyBf16Rows(const float* a, const std::uint16_t* w, std::size_t stride,
