@@ -1,7 +1,6 @@
 #include "llm/cpu/attention.h"
 
 #include <algorithm>
-#include <cmath>
 #include <vector>
 
 namespace lumen::llm::cpu {
@@ -35,12 +34,7 @@ void Attention(const CpuContext& ctx, const KvCache& cache, int layer, const flo
     } else {
       for (; s < len; ++s) scores[s] = simd.dot(qv, keys.f32 + s * stride, hd);
     }
-    float max = -INFINITY;
-    for (s = 0; s < len; ++s) max = std::max(max, scores[s] *= scale);
-    float sum = 0.0f;
-    for (s = 0; s < len; ++s) sum += scores[s] = std::exp(scores[s] - max);
-    const float inv = 1.0f / sum;
-    for (s = 0; s < len; ++s) scores[s] *= inv;
+    simd.softmax(scores.data(), len, scale);
     float* o = out + (t * static_cast<std::size_t>(heads) + static_cast<std::size_t>(h)) * hd;
     std::fill(o, o + hd, 0.0f);
     if (values.bf16 != nullptr) {

@@ -1,6 +1,8 @@
 #include "llm/cpu/simd.h"
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #if defined(__x86_64__)
 #include <cpuid.h>
 #endif
@@ -102,9 +104,18 @@ void AxpyBf16Rows(const float* a, const std::uint16_t* w, std::size_t stride, st
   }
 }
 
-const SimdKernels kScalar = {Isa::kScalar, Dot,           Axpy,        DecodeFp8,
-                             DecodeBf16,   DecodeF16,     nullptr,     DotFp8Rows4,
-                             DotBf16Rows4, DotF32Rows4x2, AxpyBf16Rows};
+void Softmax(float* x, std::size_t n, float scale) {
+  float max = -INFINITY;
+  for (std::size_t i = 0; i < n; ++i) max = std::max(max, x[i] *= scale);
+  float sum = 0.0f;
+  for (std::size_t i = 0; i < n; ++i) sum += x[i] = std::exp(x[i] - max);
+  const float inv = 1.0f / sum;
+  for (std::size_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+const SimdKernels kScalar = {Isa::kScalar, Dot,           Axpy,         DecodeFp8,
+                             DecodeBf16,   DecodeF16,     nullptr,      DotFp8Rows4,
+                             DotBf16Rows4, DotF32Rows4x2, AxpyBf16Rows, Softmax};
 
 }  // namespace
 

@@ -65,6 +65,10 @@ struct SimdKernels {
   // cached values, y kept in registers across the rows.
   void (*axpy_bf16_rows)(const float* a, const std::uint16_t* w, std::size_t stride,
                          std::size_t rows, std::size_t n, float* y);
+  // In place, n >= 1: x[i] = exp(scale·x[i] − m) / Σ_k exp(scale·x[k] − m), m = max_k scale·x[k]
+  // (attention's weights over the cached positions). The SIMD versions evaluate exp with a
+  // polynomial (within 2 ulp; terms below e^-87 become 0).
+  void (*softmax)(float* x, std::size_t n, float scale);
 };
 
 // Floats that arrange_fp8_x writes for n activations (n rounded up to a multiple of 64).

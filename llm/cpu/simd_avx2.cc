@@ -3,7 +3,10 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+#include <cmath>
+
 #include "core/inner_product.h"
+#include "llm/cpu/exp_poly.h"
 #include "llm/cpu/simd.h"
 #include "llm/fp8.h"
 #include "llm/weights.h"
@@ -200,9 +203,56 @@ LUMEN_AVX2 void AxpyBf16Rows(const float* a, const std::uint16_t* w, std::size_t
   }
 }
 
-const SimdKernels kAvx2 = {Isa::kAvx2,   InnerProductAvx2, Axpy,        DecodeFp8,
-                           DecodeBf16,   DecodeF16,        nullptr,     DotFp8Rows4,
-                           DotBf16Rows4, DotF32Rows4x2,    AxpyBf16Rows};
+// e^x lane by lane (llm/cpu/exp_poly.h); lanes below exp_poly::kMin give 0.
+LUMEN_AVX2 inline __m256 Exp8(__m256 x) {
+  namespace ep = exp_poly;
+  const __m256 live = _mm256_cmp_ps(x, _mm256_set1_ps(ep::kMin), _CMP_GE_OQ);
+  x = _mm256_min_ps(x, _mm256_set1_ps(ep::kMax));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(ep::kLog2e)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(ep::kLn2Hi), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(ep::kLn2Lo), r);
+  __m256 p = _mm256_set1_ps(ep::kPoly[0]);
+  for (int i = 1; i < 6; ++i) p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(ep::kPoly[i]));
+  const __m256 e = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+  // 2^n as a float (n in [-126, 127] for the live lanes).
+  const __m256i two_n =
+      _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_and_ps(live, _mm256_mul_ps(e, _mm256_castsi256_ps(two_n)));
+}
+
+LUMEN_AVX2 void Softmax(float* x, std::size_t n, float scale) {
+  const __m256 s = _mm256_set1_ps(scale);
+  const std::size_t whole = n / 8 * 8;
+  // The last partial group goes through a padded copy (-inf pads give e^-inf = 0).
+  alignas(32) float last[8];
+  for (std::size_t i = 0; i < 8; ++i) last[i] = whole + i < n ? x[whole + i] * scale : -INFINITY;
+  __m256 vmax = _mm256_load_ps(last);
+  for (std::size_t i = 0; i < whole; i += 8) {
+    vmax = _mm256_max_ps(vmax, _mm256_mul_ps(_mm256_loadu_ps(x + i), s));
+  }
+  __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(vmax), _mm256_extractf128_ps(vmax, 1));
+  m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+  m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+  const __m256 m = _mm256_set1_ps(_mm_cvtss_f32(m4));
+  __m256 sum = Exp8(_mm256_sub_ps(_mm256_load_ps(last), m));
+  _mm256_store_ps(last, sum);
+  for (std::size_t i = 0; i < whole; i += 8) {
+    const __m256 e = Exp8(_mm256_fmsub_ps(_mm256_loadu_ps(x + i), s, m));
+    _mm256_storeu_ps(x + i, e);
+    sum = _mm256_add_ps(sum, e);
+  }
+  const float inv = 1.0f / HSum(sum);
+  const __m256 vinv = _mm256_set1_ps(inv);
+  for (std::size_t i = 0; i < whole; i += 8) {
+    _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), vinv));
+  }
+  for (std::size_t i = whole; i < n; ++i) x[i] = last[i - whole] * inv;
+}
+
+const SimdKernels kAvx2 = {Isa::kAvx2,   InnerProductAvx2, Axpy,         DecodeFp8,
+                           DecodeBf16,   DecodeF16,        nullptr,      DotFp8Rows4,
+                           DotBf16Rows4, DotF32Rows4x2,    AxpyBf16Rows, Softmax};
 
 }  // namespace
 

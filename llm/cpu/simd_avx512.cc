@@ -5,9 +5,11 @@
 #include "core/x86_intrinsics.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 
 #include "core/inner_product.h"
+#include "llm/cpu/exp_poly.h"
 #include "llm/cpu/fp8_bf16_vbmi.h"
 #include "llm/cpu/simd.h"
 #include "llm/fp8.h"
@@ -311,12 +313,60 @@ LUMEN_AVX512 void AxpyBf16Rows(const float* a, const std::uint16_t* w, std::size
   }
 }
 
-const SimdKernels kAvx512 = {Isa::kAvx512, InnerProductAvx512, Axpy,        DecodeFp8,
-                             DecodeBf16,   DecodeF16,          nullptr,     DotFp8Rows4,
-                             DotBf16Rows4, DotF32Rows4x2,      AxpyBf16Rows};
-const SimdKernels kAvx512Vbmi = {Isa::kAvx512Vbmi, InnerProductAvx512, Axpy,        DecodeFp8,
-                                 DecodeBf16,       DecodeF16,          ArrangeFp8X, DotFp8Rows4Vbmi,
-                                 DotBf16Rows4,     DotF32Rows4x2,      AxpyBf16Rows};
+// e^x lane by lane (llm/cpu/exp_poly.h); lanes below exp_poly::kMin give 0.
+LUMEN_AVX512 inline __m512 Exp16(__m512 x) {
+  namespace ep = exp_poly;
+  const __mmask16 live = _mm512_cmp_ps_mask(x, _mm512_set1_ps(ep::kMin), _CMP_GE_OQ);
+  x = _mm512_min_ps(x, _mm512_set1_ps(ep::kMax));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(ep::kLog2e)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(ep::kLn2Hi), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(ep::kLn2Lo), r);
+  __m512 p = _mm512_set1_ps(ep::kPoly[0]);
+  for (int i = 1; i < 6; ++i) p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(ep::kPoly[i]));
+  const __m512 e = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  return _mm512_maskz_scalef_ps(live, e, n);
+}
+
+LUMEN_AVX512 void Softmax(float* x, std::size_t n, float scale) {
+  const __m512 s = _mm512_set1_ps(scale);
+  const std::size_t whole = n / 16 * 16;
+  const __mmask16 tail = static_cast<__mmask16>((1u << (n - whole)) - 1);
+  __m512 vmax = _mm512_set1_ps(-INFINITY);
+  for (std::size_t i = 0; i < whole; i += 16) {
+    vmax = _mm512_max_ps(vmax, _mm512_mul_ps(_mm512_loadu_ps(x + i), s));
+  }
+  vmax = _mm512_mask_max_ps(vmax, tail, vmax,
+                            _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, x + whole), s));
+  const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(vmax));
+  __m512 sum = _mm512_setzero_ps();
+  for (std::size_t i = 0; i < whole; i += 16) {
+    const __m512 e = Exp16(_mm512_fmsub_ps(_mm512_loadu_ps(x + i), s, m));
+    _mm512_storeu_ps(x + i, e);
+    sum = _mm512_add_ps(sum, e);
+  }
+  if (tail != 0) {
+    const __m512 e = _mm512_maskz_mov_ps(
+        tail, Exp16(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(tail, x + whole), s, m)));
+    _mm512_mask_storeu_ps(x + whole, tail, e);
+    sum = _mm512_add_ps(sum, e);
+  }
+  const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+  for (std::size_t i = 0; i < whole; i += 16) {
+    _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), inv));
+  }
+  if (tail != 0) {
+    _mm512_mask_storeu_ps(x + whole, tail,
+                          _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, x + whole), inv));
+  }
+}
+
+const SimdKernels kAvx512 = {Isa::kAvx512, InnerProductAvx512, Axpy,         DecodeFp8,
+                             DecodeBf16,   DecodeF16,          nullptr,      DotFp8Rows4,
+                             DotBf16Rows4, DotF32Rows4x2,      AxpyBf16Rows, Softmax};
+const SimdKernels kAvx512Vbmi = {
+    Isa::kAvx512Vbmi, InnerProductAvx512, Axpy,         DecodeFp8,     DecodeBf16,   DecodeF16,
+    ArrangeFp8X,      DotFp8Rows4Vbmi,    DotBf16Rows4, DotF32Rows4x2, AxpyBf16Rows, Softmax};
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 // FP8 E4M3 against its definition, the SIMD kernels against plain loops, and the sampler.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -144,6 +145,46 @@ TEST(SimdTest, WeightedSumsOfBf16RowsMatchFloat64OnEveryInstructionSet) {
             want += static_cast<double>(a[r]) * Bf16ToFloat(w[r * stride + j]);
           ASSERT_NEAR(y[j], want, 1e-5 * (1 + rows * 4.0))
               << cpu::IsaName(isa) << " n " << n << " rows " << rows << " column " << j;
+        }
+      }
+    }
+  }
+}
+
+TEST(SimdTest, SoftmaxMatchesFloat64OnEveryInstructionSet) {
+  // Attention's weights: lengths with and without tails of 8 and 16, scores spread from a few
+  // units to hundreds (so that many terms fall below e^-87 and must come out as 0, not as
+  // garbage), both signs of scale. Each weight within a few float ulps of its float64 value
+  // (more where scale·x is large: forming scale·x − max in float costs |scale·x| ulps), or 1e-30
+  // absolute for the vanishing ones; the weights sum to 1.
+  std::mt19937 rng(11);
+  for (std::size_t n : {1, 2, 7, 8, 9, 15, 16, 17, 33, 100, 1000}) {
+    for (float spread : {1.0f, 10.0f, 300.0f}) {
+      for (float scale : {0.088f, 1.0f, -0.5f}) {
+        std::uniform_real_distribution<float> u(-spread, spread);
+        std::vector<float> x0(n);
+        for (auto& v : x0) v = u(rng);
+        double max = -INFINITY;
+        for (float v : x0) max = std::max(max, static_cast<double>(scale) * v);
+        std::vector<double> want(n);
+        double sum = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+          sum += want[i] = std::exp(static_cast<double>(scale) * x0[i] - max);
+        }
+        for (auto& v : want) v /= sum;
+        for (cpu::Isa isa : SupportedIsas()) {
+          std::vector<float> x = x0;
+          cpu::KernelsFor(isa).softmax(x.data(), n, scale);
+          double total = 0;
+          for (std::size_t i = 0; i < n; ++i) {
+            total += x[i];
+            // exp's own error (a few ulp) plus that of forming scale·x − max in float.
+            const double ulps = 4 + std::abs(scale * x0[i]) + std::abs(max);
+            ASSERT_NEAR(x[i], want[i], 1.2e-7 * ulps * want[i] + 1e-30)
+                << cpu::IsaName(isa) << " n " << n << " spread " << spread << " scale " << scale
+                << " i " << i;
+          }
+          EXPECT_NEAR(total, 1.0, 1e-5) << cpu::IsaName(isa) << " n " << n;
         }
       }
     }
