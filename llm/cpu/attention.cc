@@ -11,6 +11,32 @@ void Attention(const CpuContext& ctx, const KvCache& cache, int layer, const flo
   const std::size_t stride = cache.row_stride();
   const int group = heads / cache.kv_heads();
   const SimdKernels& simd = *ctx.simd;
+  if (simd.scores_bf16 != nullptr && simd.mix_bf16 != nullptr && hd % 16 == 0 &&
+      cache.Keys(layer, 0).bf16 != nullptr) {
+    // One task per token and kv head: the cached keys and values are converted once for the
+    // (up to 8 at a time) query heads that share them.
+    const std::size_t kv_heads = static_cast<std::size_t>(cache.kv_heads());
+    const std::size_t g = static_cast<std::size_t>(group);
+    ctx.ParallelFor(n * kv_heads, [&](std::size_t task) {
+      const std::size_t t = task / kv_heads;
+      const int kvh = static_cast<int>(task % kv_heads);
+      const std::uint16_t* keys = cache.Keys(layer, kvh).bf16;
+      const std::uint16_t* values = cache.Values(layer, kvh).bf16;
+      const std::size_t len = p0 + t + 1;
+      thread_local std::vector<float> scores;
+      scores.resize(8 * len);
+      for (std::size_t i0 = 0; i0 < g; i0 += 8) {
+        const std::size_t nq = std::min<std::size_t>(8, g - i0);
+        const std::size_t h0 = static_cast<std::size_t>(kvh) * g + i0;
+        const float* qh = q + (t * static_cast<std::size_t>(heads) + h0) * hd;
+        simd.scores_bf16(qh, hd, nq, keys, stride, len, hd, scores.data(), len);
+        for (std::size_t i = 0; i < nq; ++i) simd.softmax(scores.data() + i * len, len, scale);
+        float* o = out + (t * static_cast<std::size_t>(heads) + h0) * hd;
+        simd.mix_bf16(scores.data(), len, nq, values, stride, len, hd, o, hd);
+      }
+    });
+    return;
+  }
   ctx.ParallelFor(n * static_cast<std::size_t>(heads), [&](std::size_t task) {
     const std::size_t t = task / static_cast<std::size_t>(heads);
     const int h = static_cast<int>(task % static_cast<std::size_t>(heads));

@@ -113,9 +113,9 @@ void Softmax(float* x, std::size_t n, float scale) {
   for (std::size_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
-const SimdKernels kScalar = {Isa::kScalar, Dot,           Axpy,         DecodeFp8,
-                             DecodeBf16,   DecodeF16,     nullptr,      DotFp8Rows4,
-                             DotBf16Rows4, DotF32Rows4x2, AxpyBf16Rows, Softmax};
+const SimdKernels kScalar = {Isa::kScalar, Dot,     Axpy,        DecodeFp8,    DecodeBf16,
+                             DecodeF16,    nullptr, DotFp8Rows4, DotBf16Rows4, DotF32Rows4x2,
+                             AxpyBf16Rows, Softmax, nullptr,     nullptr};
 
 }  // namespace
 

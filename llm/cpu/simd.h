@@ -69,6 +69,16 @@ struct SimdKernels {
   // (attention's weights over the cached positions). The SIMD versions evaluate exp with a
   // polynomial (within 2 ulp; terms below e^-87 become 0).
   void (*softmax)(float* x, std::size_t n, float scale);
+  // Grouped-query attention, the queries of one kv head together (null where an instruction
+  // set has none; attention then takes one query head at a time). Both need hd % 16 == 0 and
+  // 1 <= nq <= 8; rows of the bf16 cache are `stride` apart.
+  // scores[i·ss + s] = Σ_d q[i·qs + d] × bf16(keys[s·stride + d]) for i < nq, s < len.
+  void (*scores_bf16)(const float* q, std::size_t qs, std::size_t nq, const std::uint16_t* keys,
+                      std::size_t stride, std::size_t len, std::size_t hd, float* scores,
+                      std::size_t ss);
+  // out[i·os + d] = Σ_s p[i·ps + s] × bf16(values[s·stride + d]) for i < nq, d < hd (overwritten).
+  void (*mix_bf16)(const float* p, std::size_t ps, std::size_t nq, const std::uint16_t* values,
+                   std::size_t stride, std::size_t len, std::size_t hd, float* out, std::size_t os);
 };
 
 // Floats that arrange_fp8_x writes for n activations (n rounded up to a multiple of 64).

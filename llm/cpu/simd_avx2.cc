@@ -250,9 +250,89 @@ LUMEN_AVX2 void Softmax(float* x, std::size_t n, float scale) {
   for (std::size_t i = whole; i < n; ++i) x[i] = last[i - whole] * inv;
 }
 
-const SimdKernels kAvx2 = {Isa::kAvx2,   InnerProductAvx2, Axpy,         DecodeFp8,
-                           DecodeBf16,   DecodeF16,        nullptr,      DotFp8Rows4,
-                           DotBf16Rows4, DotF32Rows4x2,    AxpyBf16Rows, Softmax};
+// The sums of the lanes of a0..a7, as the 8 lanes of the result.
+LUMEN_AVX2 inline __m256 Sum8(__m256 a0, __m256 a1, __m256 a2, __m256 a3, __m256 a4, __m256 a5,
+                              __m256 a6, __m256 a7) {
+  // Per 128-bit half: [a0 a1 a2 a3] partial sums (and a4..a7), then the halves added.
+  const __m256 lo = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+  const __m256 hi = _mm256_hadd_ps(_mm256_hadd_ps(a4, a5), _mm256_hadd_ps(a6, a7));
+  return _mm256_add_ps(_mm256_permute2f128_ps(lo, hi, 0x20), _mm256_permute2f128_ps(lo, hi, 0x31));
+}
+
+// scores_bf16 for NQ queries (see the AVX-512 version).
+template <int NQ>
+LUMEN_AVX2 void ScoresBf16(const float* q, std::size_t qs, const std::uint16_t* keys,
+                           std::size_t stride, std::size_t len, std::size_t hd, float* scores,
+                           std::size_t ss) {
+  for (std::size_t s = 0; s < len; ++s) {
+    const std::uint16_t* k = keys + s * stride;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    for (std::size_t d = 0; d < hd; d += 8) {
+      const __m256 kv = Bf16x8(k + d);
+      const float* qd = q + d;
+      a0 = _mm256_fmadd_ps(kv, _mm256_loadu_ps(qd), a0);
+      if constexpr (NQ > 1) a1 = _mm256_fmadd_ps(kv, _mm256_loadu_ps(qd + qs), a1);
+      if constexpr (NQ > 2) a2 = _mm256_fmadd_ps(kv, _mm256_loadu_ps(qd + 2 * qs), a2);
+      if constexpr (NQ > 3) a3 = _mm256_fmadd_ps(kv, _mm256_loadu_ps(qd + 3 * qs), a3);
+      if constexpr (NQ > 4) a4 = _mm256_fmadd_ps(kv, _mm256_loadu_ps(qd + 4 * qs), a4);
+      if constexpr (NQ > 5) a5 = _mm256_fmadd_ps(kv, _mm256_loadu_ps(qd + 5 * qs), a5);
+      if constexpr (NQ > 6) a6 = _mm256_fmadd_ps(kv, _mm256_loadu_ps(qd + 6 * qs), a6);
+      if constexpr (NQ > 7) a7 = _mm256_fmadd_ps(kv, _mm256_loadu_ps(qd + 7 * qs), a7);
+    }
+    alignas(32) float sums[8];
+    _mm256_store_ps(sums, Sum8(a0, a1, a2, a3, a4, a5, a6, a7));
+    for (int i = 0; i < NQ; ++i) scores[static_cast<std::size_t>(i) * ss + s] = sums[i];
+  }
+}
+
+LUMEN_AVX2 void ScoresBf16Any(const float* q, std::size_t qs, std::size_t nq,
+                              const std::uint16_t* keys, std::size_t stride, std::size_t len,
+                              std::size_t hd, float* scores, std::size_t ss) {
+  static constexpr decltype(&ScoresBf16<1>) kFor[8] = {
+      &ScoresBf16<1>, &ScoresBf16<2>, &ScoresBf16<3>, &ScoresBf16<4>,
+      &ScoresBf16<5>, &ScoresBf16<6>, &ScoresBf16<7>, &ScoresBf16<8>};
+  kFor[nq - 1](q, qs, keys, stride, len, hd, scores, ss);
+}
+
+// mix_bf16 for NQ queries, 8 columns at a time (AVX2 has 16 registers: NQ accumulators, the
+// converted values and the weights).
+template <int NQ>
+LUMEN_AVX2 void MixBf16(const float* p, std::size_t ps, const std::uint16_t* values,
+                        std::size_t stride, std::size_t len, std::size_t hd, float* out,
+                        std::size_t os) {
+  for (std::size_t d = 0; d < hd; d += 8) {
+    __m256 x0 = _mm256_setzero_ps(), x1 = x0, x2 = x0, x3 = x0, x4 = x0, x5 = x0, x6 = x0, x7 = x0;
+    for (std::size_t s = 0; s < len; ++s) {
+      const __m256 v = Bf16x8(values + s * stride + d);
+      const float* ws = p + s;
+      x0 = _mm256_fmadd_ps(_mm256_set1_ps(ws[0]), v, x0);
+      if constexpr (NQ > 1) x1 = _mm256_fmadd_ps(_mm256_set1_ps(ws[ps]), v, x1);
+      if constexpr (NQ > 2) x2 = _mm256_fmadd_ps(_mm256_set1_ps(ws[2 * ps]), v, x2);
+      if constexpr (NQ > 3) x3 = _mm256_fmadd_ps(_mm256_set1_ps(ws[3 * ps]), v, x3);
+      if constexpr (NQ > 4) x4 = _mm256_fmadd_ps(_mm256_set1_ps(ws[4 * ps]), v, x4);
+      if constexpr (NQ > 5) x5 = _mm256_fmadd_ps(_mm256_set1_ps(ws[5 * ps]), v, x5);
+      if constexpr (NQ > 6) x6 = _mm256_fmadd_ps(_mm256_set1_ps(ws[6 * ps]), v, x6);
+      if constexpr (NQ > 7) x7 = _mm256_fmadd_ps(_mm256_set1_ps(ws[7 * ps]), v, x7);
+    }
+    const __m256 xs[8] = {x0, x1, x2, x3, x4, x5, x6, x7};
+    for (int i = 0; i < NQ; ++i)
+      _mm256_storeu_ps(out + static_cast<std::size_t>(i) * os + d, xs[i]);
+  }
+}
+
+LUMEN_AVX2 void MixBf16Any(const float* p, std::size_t ps, std::size_t nq,
+                           const std::uint16_t* values, std::size_t stride, std::size_t len,
+                           std::size_t hd, float* out, std::size_t os) {
+  static constexpr decltype(&MixBf16<1>) kFor[8] = {&MixBf16<1>, &MixBf16<2>, &MixBf16<3>,
+                                                    &MixBf16<4>, &MixBf16<5>, &MixBf16<6>,
+                                                    &MixBf16<7>, &MixBf16<8>};
+  kFor[nq - 1](p, ps, values, stride, len, hd, out, os);
+}
+
+const SimdKernels kAvx2 = {Isa::kAvx2,    InnerProductAvx2, Axpy,         DecodeFp8,
+                           DecodeBf16,    DecodeF16,        nullptr,      DotFp8Rows4,
+                           DotBf16Rows4,  DotF32Rows4x2,    AxpyBf16Rows, Softmax,
+                           ScoresBf16Any, MixBf16Any};
 
 }  // namespace
 

@@ -361,12 +361,121 @@ LUMEN_AVX512 void Softmax(float* x, std::size_t n, float scale) {
   }
 }
 
-const SimdKernels kAvx512 = {Isa::kAvx512, InnerProductAvx512, Axpy,         DecodeFp8,
-                             DecodeBf16,   DecodeF16,          nullptr,      DotFp8Rows4,
-                             DotBf16Rows4, DotF32Rows4x2,      AxpyBf16Rows, Softmax};
+// The sums of the lanes of a[0..7], as the 8 lanes of the result (about 3 instructions a sum
+// where _mm512_reduce_add_ps takes about 9).
+LUMEN_AVX512 inline __m256 Sum8(__m512 a0, __m512 a1, __m512 a2, __m512 a3, __m512 a4, __m512 a5,
+                                __m512 a6, __m512 a7) {
+  // Per 128-bit lane: [a0 a1 a0 a1] partial sums, then [a0 a1 a2 a3] (and a4..a7).
+  const __m512 s01 = _mm512_add_ps(_mm512_unpacklo_ps(a0, a1), _mm512_unpackhi_ps(a0, a1));
+  const __m512 s23 = _mm512_add_ps(_mm512_unpacklo_ps(a2, a3), _mm512_unpackhi_ps(a2, a3));
+  const __m512 s45 = _mm512_add_ps(_mm512_unpacklo_ps(a4, a5), _mm512_unpackhi_ps(a4, a5));
+  const __m512 s67 = _mm512_add_ps(_mm512_unpacklo_ps(a6, a7), _mm512_unpackhi_ps(a6, a7));
+  const __m512 lo =
+      _mm512_add_ps(_mm512_shuffle_ps(s01, s23, 0x44), _mm512_shuffle_ps(s01, s23, 0xEE));
+  const __m512 hi =
+      _mm512_add_ps(_mm512_shuffle_ps(s45, s67, 0x44), _mm512_shuffle_ps(s45, s67, 0xEE));
+  // 128-bit lanes [lo0+lo2, lo1+lo3, hi0+hi2, hi1+hi3], then [lo, lo, hi, hi] summed.
+  const __m512 u =
+      _mm512_add_ps(_mm512_shuffle_f32x4(lo, hi, 0x44), _mm512_shuffle_f32x4(lo, hi, 0xEE));
+  const __m512 w = _mm512_add_ps(u, _mm512_shuffle_f32x4(u, u, 0xB1));
+  return _mm512_castps512_ps256(_mm512_shuffle_f32x4(w, w, 0x08));
+}
+
+// scores_bf16 for NQ queries: per key, each 16 values are converted once and multiplied with
+// every query (NQ accumulators in registers), and the NQ sums are formed together.
+template <int NQ>
+LUMEN_AVX512 void ScoresBf16(const float* q, std::size_t qs, const std::uint16_t* keys,
+                             std::size_t stride, std::size_t len, std::size_t hd, float* scores,
+                             std::size_t ss) {
+  for (std::size_t s = 0; s < len; ++s) {
+    const std::uint16_t* k = keys + s * stride;
+    if (s + 2 < len) _mm_prefetch(reinterpret_cast<const char*>(k + 2 * stride), _MM_HINT_T0);
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    for (std::size_t d = 0; d < hd; d += 16) {
+      const __m512 kv = Bf16x16(k + d);
+      const float* qd = q + d;
+      a0 = _mm512_fmadd_ps(kv, _mm512_loadu_ps(qd), a0);
+      if constexpr (NQ > 1) a1 = _mm512_fmadd_ps(kv, _mm512_loadu_ps(qd + qs), a1);
+      if constexpr (NQ > 2) a2 = _mm512_fmadd_ps(kv, _mm512_loadu_ps(qd + 2 * qs), a2);
+      if constexpr (NQ > 3) a3 = _mm512_fmadd_ps(kv, _mm512_loadu_ps(qd + 3 * qs), a3);
+      if constexpr (NQ > 4) a4 = _mm512_fmadd_ps(kv, _mm512_loadu_ps(qd + 4 * qs), a4);
+      if constexpr (NQ > 5) a5 = _mm512_fmadd_ps(kv, _mm512_loadu_ps(qd + 5 * qs), a5);
+      if constexpr (NQ > 6) a6 = _mm512_fmadd_ps(kv, _mm512_loadu_ps(qd + 6 * qs), a6);
+      if constexpr (NQ > 7) a7 = _mm512_fmadd_ps(kv, _mm512_loadu_ps(qd + 7 * qs), a7);
+    }
+    alignas(32) float sums[8];
+    _mm256_store_ps(sums, Sum8(a0, a1, a2, a3, a4, a5, a6, a7));
+    for (int i = 0; i < NQ; ++i) scores[static_cast<std::size_t>(i) * ss + s] = sums[i];
+  }
+}
+
+LUMEN_AVX512 void ScoresBf16Any(const float* q, std::size_t qs, std::size_t nq,
+                                const std::uint16_t* keys, std::size_t stride, std::size_t len,
+                                std::size_t hd, float* scores, std::size_t ss) {
+  static constexpr decltype(&ScoresBf16<1>) kFor[8] = {
+      &ScoresBf16<1>, &ScoresBf16<2>, &ScoresBf16<3>, &ScoresBf16<4>,
+      &ScoresBf16<5>, &ScoresBf16<6>, &ScoresBf16<7>, &ScoresBf16<8>};
+  kFor[nq - 1](q, qs, keys, stride, len, hd, scores, ss);
+}
+
+// mix_bf16 for NQ queries over columns [d, d + 16·W) of the values: each cached row's 16·W
+// values are converted once and added, weighted, into NQ·W accumulators.
+template <int NQ, int W>
+LUMEN_AVX512 void MixBf16Columns(const float* p, std::size_t ps, const std::uint16_t* values,
+                                 std::size_t stride, std::size_t len, std::size_t d, float* out,
+                                 std::size_t os) {
+  __m512 x0 = _mm512_setzero_ps(), x1 = x0, x2 = x0, x3 = x0, x4 = x0, x5 = x0, x6 = x0, x7 = x0;
+  __m512 y0 = x0, y1 = x0, y2 = x0, y3 = x0, y4 = x0, y5 = x0, y6 = x0, y7 = x0;
+  for (std::size_t s = 0; s < len; ++s) {
+    const std::uint16_t* v = values + s * stride + d;
+    const __m512 v0 = Bf16x16(v);
+    const __m512 v1 = W > 1 ? Bf16x16(v + 16) : v0;
+    const float* ws = p + s;
+#define LUMEN_MIX(i)                                           \
+  if constexpr (NQ > i) {                                      \
+    const __m512 wi = _mm512_set1_ps(ws[i * ps]);              \
+    x##i = _mm512_fmadd_ps(wi, v0, x##i);                      \
+    if constexpr (W > 1) y##i = _mm512_fmadd_ps(wi, v1, y##i); \
+  }
+    LUMEN_MIX(0)
+    LUMEN_MIX(1) LUMEN_MIX(2) LUMEN_MIX(3) LUMEN_MIX(4) LUMEN_MIX(5) LUMEN_MIX(6) LUMEN_MIX(7)
+#undef LUMEN_MIX
+  }
+  const __m512 xs[8] = {x0, x1, x2, x3, x4, x5, x6, x7};
+  const __m512 ys[8] = {y0, y1, y2, y3, y4, y5, y6, y7};
+  for (int i = 0; i < NQ; ++i) {
+    float* o = out + static_cast<std::size_t>(i) * os + d;
+    _mm512_storeu_ps(o, xs[i]);
+    if constexpr (W > 1) _mm512_storeu_ps(o + 16, ys[i]);
+  }
+}
+
+template <int NQ>
+LUMEN_AVX512 void MixBf16(const float* p, std::size_t ps, const std::uint16_t* values,
+                          std::size_t stride, std::size_t len, std::size_t hd, float* out,
+                          std::size_t os) {
+  std::size_t d = 0;
+  for (; d + 32 <= hd; d += 32) MixBf16Columns<NQ, 2>(p, ps, values, stride, len, d, out, os);
+  if (d < hd) MixBf16Columns<NQ, 1>(p, ps, values, stride, len, d, out, os);
+}
+
+LUMEN_AVX512 void MixBf16Any(const float* p, std::size_t ps, std::size_t nq,
+                             const std::uint16_t* values, std::size_t stride, std::size_t len,
+                             std::size_t hd, float* out, std::size_t os) {
+  static constexpr decltype(&MixBf16<1>) kFor[8] = {&MixBf16<1>, &MixBf16<2>, &MixBf16<3>,
+                                                    &MixBf16<4>, &MixBf16<5>, &MixBf16<6>,
+                                                    &MixBf16<7>, &MixBf16<8>};
+  kFor[nq - 1](p, ps, values, stride, len, hd, out, os);
+}
+
+const SimdKernels kAvx512 = {Isa::kAvx512,  InnerProductAvx512, Axpy,         DecodeFp8,
+                             DecodeBf16,    DecodeF16,          nullptr,      DotFp8Rows4,
+                             DotBf16Rows4,  DotF32Rows4x2,      AxpyBf16Rows, Softmax,
+                             ScoresBf16Any, MixBf16Any};
 const SimdKernels kAvx512Vbmi = {
     Isa::kAvx512Vbmi, InnerProductAvx512, Axpy,         DecodeFp8,     DecodeBf16,   DecodeF16,
-    ArrangeFp8X,      DotFp8Rows4Vbmi,    DotBf16Rows4, DotF32Rows4x2, AxpyBf16Rows, Softmax};
+    ArrangeFp8X,      DotFp8Rows4Vbmi,    DotBf16Rows4, DotF32Rows4x2, AxpyBf16Rows, Softmax,
+    ScoresBf16Any,    MixBf16Any};
 
 }  // namespace
 

@@ -9,9 +9,11 @@
 #include <vector>
 
 #include "llm/cpu/amx.h"
+#include "llm/cpu/attention.h"
 #include "llm/cpu/matmul.h"
 #include "llm/cpu/simd.h"
 #include "llm/fp8.h"
+#include "llm/kv_cache.h"
 #include "llm/quantize.h"
 #include "llm/sampler.h"
 #include "llm/weights.h"
@@ -185,6 +187,107 @@ TEST(SimdTest, SoftmaxMatchesFloat64OnEveryInstructionSet) {
                 << " i " << i;
           }
           EXPECT_NEAR(total, 1.0, 1e-5) << cpu::IsaName(isa) << " n " << n;
+        }
+      }
+    }
+  }
+}
+
+TEST(SimdTest, GroupedAttentionKernelsMatchFloat64) {
+  // scores_bf16 and mix_bf16 where an instruction set has them: 1 to 8 queries, head widths
+  // with and without a 32-column remainder, cache rows wider than a head (as in the KV cache).
+  std::mt19937 rng(13);
+  std::uniform_real_distribution<float> u(-2.0f, 2.0f);
+  int checked = 0;
+  for (cpu::Isa isa : SupportedIsas()) {
+    const cpu::SimdKernels& k = cpu::KernelsFor(isa);
+    if (k.scores_bf16 == nullptr || k.mix_bf16 == nullptr) continue;
+    for (std::size_t hd : {16, 32, 48, 128}) {
+      for (std::size_t nq = 1; nq <= 8; ++nq) {
+        for (std::size_t len : {1, 5, 37}) {
+          const std::size_t stride = 3 * hd, qs = hd + 16, ss = len + 3;
+          std::vector<std::uint16_t> cache(len * stride);
+          for (auto& v : cache) v = FloatToBf16(u(rng));
+          std::vector<float> q(nq * qs), p(nq * ss), scores(nq * ss, -1.0f), out(nq * hd, 9.0f);
+          for (auto& v : q) v = u(rng);
+          for (auto& v : p) v = u(rng);
+          k.scores_bf16(q.data(), qs, nq, cache.data(), stride, len, hd, scores.data(), ss);
+          k.mix_bf16(p.data(), ss, nq, cache.data() + hd, stride, len, hd, out.data(), hd);
+          for (std::size_t i = 0; i < nq; ++i) {
+            for (std::size_t s = 0; s < len; ++s) {
+              double want = 0, mag = 0;
+              for (std::size_t d = 0; d < hd; ++d) {
+                const double term =
+                    q[i * qs + d] * static_cast<double>(Bf16ToFloat(cache[s * stride + d]));
+                want += term;
+                mag += std::fabs(term);
+              }
+              ASSERT_NEAR(scores[i * ss + s], want, 1e-6 * mag + 1e-7)
+                  << cpu::IsaName(isa) << " hd " << hd << " nq " << nq << " query " << i << " key "
+                  << s;
+            }
+            for (std::size_t d = 0; d < hd; ++d) {
+              double want = 0, mag = 0;
+              for (std::size_t s = 0; s < len; ++s) {
+                const double term =
+                    p[i * ss + s] * static_cast<double>(Bf16ToFloat(cache[s * stride + hd + d]));
+                want += term;
+                mag += std::fabs(term);
+              }
+              ASSERT_NEAR(out[i * hd + d], want, 1e-6 * mag + 1e-7)
+                  << cpu::IsaName(isa) << " hd " << hd << " nq " << nq << " query " << i
+                  << " column " << d;
+            }
+          }
+          ++checked;
+        }
+      }
+    }
+  }
+  if (checked == 0) GTEST_SKIP() << "no instruction set here has the grouped attention kernels";
+}
+
+TEST(SimdTest, GroupedAttentionAgreesWithOneHeadAtATime) {
+  // The whole attention over a bf16 cache: grouped (query heads of a kv head together, where
+  // the instruction set has the kernels) against the scalar set's one head at a time. Groups of
+  // 8, 12 (8 + 4) and 1, prompts and a decode step after them, one and two threads.
+  std::vector<cpu::Isa> grouped;
+  for (cpu::Isa isa : SupportedIsas()) {
+    if (cpu::KernelsFor(isa).scores_bf16 != nullptr) grouped.push_back(isa);
+  }
+  if (grouped.empty()) GTEST_SKIP() << "no instruction set here has the grouped attention kernels";
+  std::mt19937 rng(17);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  cpu::WorkerTeam team(1);
+  for (int kv_heads : {1, 2}) {
+    for (int group : {1, 8, 12}) {
+      const int heads = kv_heads * group, hd = 128, positions = 21;
+      auto cache = KvCache::Create(1, positions, kv_heads, hd, KvDType::kBF16);
+      ASSERT_TRUE(cache.ok());
+      std::vector<float> kv(static_cast<std::size_t>(kv_heads * hd));
+      for (int pos = 0; pos < positions; ++pos) {
+        for (auto& v : kv) v = u(rng);
+        std::vector<float> vv(kv.size());
+        for (auto& v : vv) v = u(rng);
+        (*cache)->Store(0, pos, kv.data(), vv.data());
+      }
+      for (std::size_t p0 : {0, 20}) {
+        const std::size_t n = p0 == 0 ? 20 : 1;
+        std::vector<float> q(n * static_cast<std::size_t>(heads * hd));
+        for (auto& v : q) v = u(rng) * 4.0f;
+        std::vector<float> want(q.size()), got(q.size());
+        const cpu::CpuContext scalar{.simd = &cpu::KernelsFor(cpu::Isa::kScalar), .team = nullptr};
+        cpu::Attention(scalar, **cache, 0, q.data(), n, p0, heads, 0.0884f, want.data());
+        for (cpu::Isa isa : grouped) {
+          for (cpu::WorkerTeam* t : {static_cast<cpu::WorkerTeam*>(nullptr), &team}) {
+            const cpu::CpuContext ctx{.simd = &cpu::KernelsFor(isa), .team = t};
+            cpu::Attention(ctx, **cache, 0, q.data(), n, p0, heads, 0.0884f, got.data());
+            for (std::size_t i = 0; i < got.size(); ++i) {
+              ASSERT_NEAR(got[i], want[i], 2e-5)
+                  << cpu::IsaName(isa) << " group " << group << " kv heads " << kv_heads << " p0 "
+                  << p0 << " element " << i;
+            }
+          }
         }
       }
     }
