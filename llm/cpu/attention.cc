@@ -12,7 +12,7 @@ void Attention(const CpuContext& ctx, const KvCache& cache, int layer, const flo
   const int group = heads / cache.kv_heads();
   const SimdKernels& simd = *ctx.simd;
   if (simd.scores_bf16 != nullptr && simd.mix_bf16 != nullptr && hd % 16 == 0 &&
-      cache.Keys(layer, 0).bf16 != nullptr) {
+      cache.dtype() == KvDType::kBF16) {
     // One task per token and kv head: the cached keys and values are converted once for the
     // (up to 8 at a time) query heads that share them.
     const std::size_t kv_heads = static_cast<std::size_t>(cache.kv_heads());
