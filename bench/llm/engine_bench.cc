@@ -249,7 +249,7 @@ double Fp8KernelSpeed(const cpu::SimdKernels& k, std::size_t bytes) {
       for (std::size_t r = 0; r < rows; r += 4) {
         const float* s4[4] = {&scales[r * nb], &scales[(r + 1) * nb], &scales[(r + 2) * nb],
                               &scales[(r + 3) * nb]};
-        k.dot_fp8_rows4(&w[r * cols], cols, s4, block, xp, cols, &out[r]);
+        k.dot_fp8_rows4(&w[r * cols], cols, 4 * cols, s4, block, xp, cols, &out[r]);
       }
     }
     best = std::max(best, static_cast<double>(rows * cols) * passes / (CpuSeconds() - t));

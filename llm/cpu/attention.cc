@@ -51,7 +51,7 @@ void Attention(const CpuContext& ctx, const KvCache& cache, int layer, const flo
     if (keys.bf16 != nullptr) {
       // Four positions per call, converted in registers (the cache rows are `stride` apart).
       for (; s + 4 <= len; s += 4) {
-        simd.dot_bf16_rows4(keys.bf16 + s * stride, stride, qv, hd, scores.data() + s);
+        simd.dot_bf16_rows4(keys.bf16 + s * stride, stride, 4 * stride, qv, hd, scores.data() + s);
       }
       for (; s < len; ++s) {
         simd.decode_bf16(keys.bf16 + s * stride, hd, scratch.data());

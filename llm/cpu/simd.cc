@@ -63,8 +63,9 @@ void DecodeF16(const std::uint16_t* src, std::size_t n, float* dst) {
   for (std::size_t i = 0; i < n; ++i) dst[i] = F16ToFloat(src[i]);
 }
 
-void DotFp8Rows4(const std::uint8_t* w, std::size_t stride, const float* const scales[4],
-                 std::size_t block, const float* x, std::size_t n, float out[4]) {
+void DotFp8Rows4(const std::uint8_t* w, std::size_t stride, std::size_t /*ahead*/,
+                 const float* const scales[4], std::size_t block, const float* x, std::size_t n,
+                 float out[4]) {
   const auto& t = E4M3Table();
   for (int r = 0; r < 4; ++r) {
     const std::uint8_t* row = w + r * stride;
@@ -79,8 +80,8 @@ void DotFp8Rows4(const std::uint8_t* w, std::size_t stride, const float* const s
   }
 }
 
-void DotBf16Rows4(const std::uint16_t* w, std::size_t stride, const float* x, std::size_t n,
-                  float out[4]) {
+void DotBf16Rows4(const std::uint16_t* w, std::size_t stride, std::size_t /*ahead*/, const float* x,
+                  std::size_t n, float out[4]) {
   for (int r = 0; r < 4; ++r) {
     const std::uint16_t* row = w + r * stride;
     float s = 0.0f;

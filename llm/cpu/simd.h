@@ -51,13 +51,16 @@ struct SimdKernels {
   void (*arrange_fp8_x)(const float* x, std::size_t n, float* ax);
   // out[r] = Σ_j e4m3(w[r·stride + j]) × scales[r][j / block] × x[j] for r in 0..3, j < n;
   // `block` (a multiple of 16) is the scale block width along j; `ax` is x arranged by
-  // arrange_fp8_x (x itself where that is null). Reads no weight byte past column n of a row
-  // (it may prefetch the four rows that follow).
-  void (*dot_fp8_rows4)(const std::uint8_t* w, std::size_t stride, const float* const scales[4],
-                        std::size_t block, const float* ax, std::size_t n, float out[4]);
-  // out[r] = Σ_j bf16(w[r·stride + j]) × x[j] for r in 0..3.
-  void (*dot_bf16_rows4)(const std::uint16_t* w, std::size_t stride, const float* x, std::size_t n,
-                         float out[4]);
+  // arrange_fp8_x (x itself where that is null). Reads no weight byte past column n of a row;
+  // as it goes along the rows it prefetches the codes `ahead` elements past each of them (the
+  // rows the caller takes next: 4·stride for consecutive groups of rows, one row for the four
+  // row streams of matmul.cc).
+  void (*dot_fp8_rows4)(const std::uint8_t* w, std::size_t stride, std::size_t ahead,
+                        const float* const scales[4], std::size_t block, const float* ax,
+                        std::size_t n, float out[4]);
+  // out[r] = Σ_j bf16(w[r·stride + j]) × x[j] for r in 0..3; prefetches as dot_fp8_rows4.
+  void (*dot_bf16_rows4)(const std::uint16_t* w, std::size_t stride, std::size_t ahead,
+                         const float* x, std::size_t n, float out[4]);
   // out[r·2 + t] = Σ_j w[r·stride + j] × x_t[j] for r in 0..3, t in 0..1 (x_1 = x + x_stride).
   void (*dot_f32_rows4x2)(const float* w, std::size_t stride, const float* x, std::size_t x_stride,
                           std::size_t n, float out[8]);

@@ -88,16 +88,17 @@ LUMEN_AVX2 inline void FmaFp8x16(const std::uint8_t* w, __m256 x0, __m256 x1, __
 
 // The accumulators are named variables, not an array indexed in a loop over rows, which GCC 12
 // at -O2 kept on the stack (a store-to-load round trip in every FMA chain).
-LUMEN_AVX2 void DotFp8Rows4(const std::uint8_t* w, std::size_t stride, const float* const scales[4],
-                            std::size_t block, const float* x, std::size_t n, float out[4]) {
+LUMEN_AVX2 void DotFp8Rows4(const std::uint8_t* w, std::size_t stride, std::size_t ahead,
+                            const float* const scales[4], std::size_t block, const float* x,
+                            std::size_t n, float out[4]) {
   __m256 total[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
                      _mm256_setzero_ps()};
   float tail[4] = {0, 0, 0, 0};
   const std::uint8_t* w1 = w + stride;
   const std::uint8_t* w2 = w + 2 * stride;
   const std::uint8_t* w3 = w + 3 * stride;
-  // The next four rows, fetched ahead (see the AVX-512 DotFp8Rows4).
-  const char* next = reinterpret_cast<const char*>(w + 4 * stride);
+  // The rows the caller takes next, fetched ahead (see the AVX-512 DotFp8Rows4).
+  const char* next = reinterpret_cast<const char*>(w + ahead);
   std::size_t b = 0;
   for (std::size_t j0 = 0; j0 < n; j0 += block, ++b) {
     const std::size_t j1 = j0 + block < n ? j0 + block : n;
@@ -124,11 +125,11 @@ LUMEN_AVX2 void DotFp8Rows4(const std::uint8_t* w, std::size_t stride, const flo
   for (int r = 0; r < 4; ++r) out[r] = HSum(total[r]) + tail[r];
 }
 
-LUMEN_AVX2 void DotBf16Rows4(const std::uint16_t* w, std::size_t stride, const float* x,
-                             std::size_t n, float out[4]) {
+LUMEN_AVX2 void DotBf16Rows4(const std::uint16_t* w, std::size_t stride, std::size_t ahead,
+                             const float* x, std::size_t n, float out[4]) {
   __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
                    _mm256_setzero_ps()};
-  const char* next = reinterpret_cast<const char*>(w + 4 * stride);  // see DotFp8Rows4
+  const char* next = reinterpret_cast<const char*>(w + ahead);  // see DotFp8Rows4
   std::size_t j = 0;
   for (; j + 8 <= n; j += 8) {
     if ((j & 31) < 8) {

@@ -80,7 +80,7 @@ LUMEN_AVX512 void DecodeF16(const std::uint16_t* src, std::size_t n, float* dst)
   for (; i < n; ++i) dst[i] = F16ToFloat(src[i]);
 }
 
-LUMEN_AVX512 void DotFp8Rows4(const std::uint8_t* w, std::size_t stride,
+LUMEN_AVX512 void DotFp8Rows4(const std::uint8_t* w, std::size_t stride, std::size_t ahead,
                               const float* const scales[4], std::size_t block, const float* x,
                               std::size_t n, float out[4]) {
   __m512 total[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
@@ -90,10 +90,13 @@ LUMEN_AVX512 void DotFp8Rows4(const std::uint8_t* w, std::size_t stride,
   const std::uint8_t* w1 = w + stride;
   const std::uint8_t* w2 = w + 2 * stride;
   const std::uint8_t* w3 = w + 3 * stride;
-  // The next four rows, fetched ahead: rows are short (a few KiB) and the hardware prefetcher
-  // leaves many of their lines to demand misses. On one Sapphire Rapids core this took the
-  // matvec from memory from ~5 to ~9.5 GB/s (bench/llm/bench_engine, docs/BENCHMARKS.md).
-  const char* next = reinterpret_cast<const char*>(w + 4 * stride);
+  // The rows the caller takes next, fetched ahead: rows are short (a few KiB) and the hardware
+  // prefetcher leaves many of their lines to demand misses. On one Sapphire Rapids core this
+  // took the matvec from memory from ~5 to ~9.5 GB/s (bench/llm/bench_engine,
+  // docs/BENCHMARKS.md). The loop is written out here rather than in a helper: GCC 12 counts
+  // a prefetch as no side effect, so a function of prefetches alone is "const" to it and it
+  // deletes the calls.
+  const char* next = reinterpret_cast<const char*>(w + ahead);
   for (std::size_t j0 = 0; j0 < n; j0 += block) {
     const std::size_t j1 = j0 + block < n ? j0 + block : n;
     __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(),
@@ -137,11 +140,11 @@ LUMEN_AVX512 void DotFp8Rows4(const std::uint8_t* w, std::size_t stride,
   for (int r = 0; r < 4; ++r) out[r] = _mm512_reduce_add_ps(total[r]) + tail[r];
 }
 
-LUMEN_AVX512 void DotBf16Rows4(const std::uint16_t* w, std::size_t stride, const float* x,
-                               std::size_t n, float out[4]) {
+LUMEN_AVX512 void DotBf16Rows4(const std::uint16_t* w, std::size_t stride, std::size_t ahead,
+                               const float* x, std::size_t n, float out[4]) {
   __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(),
          a3 = _mm512_setzero_ps();
-  const char* next = reinterpret_cast<const char*>(w + 4 * stride);  // see DotFp8Rows4
+  const char* next = reinterpret_cast<const char*>(w + ahead);  // see DotFp8Rows4
   std::size_t j = 0;
   for (; j + 16 <= n; j += 16) {
     if ((j & 31) == 0) {
@@ -239,7 +242,7 @@ LUMEN_AVX512_VBMI inline void FmaFp8x64Vbmi(__m512i codes, const Fp8Tables& t, _
 
 // The accumulators are named variables rather than arrays indexed in a loop: GCC 12 at -O2 kept
 // such arrays on the stack, and every FMA then waited on a store-to-load round trip.
-LUMEN_AVX512_VBMI void DotFp8Rows4Vbmi(const std::uint8_t* w, std::size_t stride,
+LUMEN_AVX512_VBMI void DotFp8Rows4Vbmi(const std::uint8_t* w, std::size_t stride, std::size_t ahead,
                                        const float* const scales[4], std::size_t block,
                                        const float* ax, std::size_t n, float out[4]) {
   const Fp8Tables t = LoadFp8Tables();
@@ -247,7 +250,7 @@ LUMEN_AVX512_VBMI void DotFp8Rows4Vbmi(const std::uint8_t* w, std::size_t stride
   const std::uint8_t* w1 = w + stride;
   const std::uint8_t* w2 = w + 2 * stride;
   const std::uint8_t* w3 = w + 3 * stride;
-  const char* next = reinterpret_cast<const char*>(w + 4 * stride);  // see DotFp8Rows4
+  const char* next = reinterpret_cast<const char*>(w + ahead);  // see DotFp8Rows4
   // Where blocks are whole groups of 64 columns (128 in the official checkpoints), only the
   // last group of a row can be partial; otherwise groups may straddle block edges.
   const bool aligned = block % 64 == 0;

@@ -6,12 +6,14 @@
 #include <cstdint>
 #include <cstring>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "llm/cpu/amx.h"
 #include "llm/cpu/attention.h"
 #include "llm/cpu/matmul.h"
 #include "llm/cpu/simd.h"
+#include "llm/cpu/worker_team.h"
 #include "llm/fp8.h"
 #include "llm/kv_cache.h"
 #include "llm/quantize.h"
@@ -46,7 +48,8 @@ void DotFp8Rows4(cpu::Isa isa, const std::uint8_t* w, std::size_t stride,
   const cpu::SimdKernels& k = cpu::KernelsFor(isa);
   std::vector<float> ax(cpu::ArrangedFp8Size(n), -1.0f);
   if (k.arrange_fp8_x != nullptr) k.arrange_fp8_x(x, n, ax.data());
-  k.dot_fp8_rows4(w, stride, scales, block, k.arrange_fp8_x != nullptr ? ax.data() : x, n, out);
+  k.dot_fp8_rows4(w, stride, 4 * stride, scales, block, k.arrange_fp8_x != nullptr ? ax.data() : x,
+                  n, out);
 }
 
 TEST(Fp8Test, AllCodesDecodeAsTheFormatDefines) {
@@ -396,6 +399,86 @@ TEST(SimdTest, TableLookupMapsNaNCodesToNaN) {
     EXPECT_EQ(out[1], 32.0f) << j;
     EXPECT_TRUE(std::isnan(out[2])) << j;
     EXPECT_EQ(out[3], 32.0f) << j;
+  }
+}
+
+TEST(SimdTest, OneAndTwoTokenMatMulsMatchFloat64OnCheckpointShapes) {
+  // The one- and two-token products read a task's rows as four streams (matmul.cc): row counts
+  // with and without a remainder of 1..3 rows, several 128-row scale blocks per matrix, a block
+  // height that is not a multiple of 4, columns with a partial last group of 64; FP8 and BF16
+  // weights; one thread and two (whose tasks split the rows differently).
+  std::mt19937 rng(5);
+  for (auto [rows, cols, br, bc] :
+       {std::tuple{260, 300, 128, 128}, std::tuple{45, 2048, 128, 128}, std::tuple{50, 200, 6, 64},
+        std::tuple{7, 130, 128, 128}, std::tuple{1027, 64, 128, 128}}) {
+    std::vector<float> dense(static_cast<std::size_t>(rows * cols));
+    for (float& v : dense) v = std::normal_distribution<float>(0, 1)(rng);
+    for (int r = 0; r < rows; ++r) {  // rows of different magnitudes: distinct block scales
+      for (int j = 0; j < cols; ++j) dense[static_cast<std::size_t>(r * cols + j)] *= 1 + r % 7;
+    }
+    Fp8Block q = QuantizeFp8Blocks(dense.data(), rows, cols, br, bc);
+    const std::int64_t scale_cols = (cols + bc - 1) / bc;
+    const WeightMatrix fp8{.name = "fp8",
+                           .dtype = DType::kF8E4M3,
+                           .rows = rows,
+                           .cols = cols,
+                           .data = q.codes.data(),
+                           .scales = q.scales.data(),
+                           .block_rows = br,
+                           .block_cols = bc,
+                           .scale_cols = scale_cols};
+    std::vector<std::uint16_t> bf16(dense.size());
+    for (std::size_t i = 0; i < dense.size(); ++i) {
+      std::uint32_t u;
+      std::memcpy(&u, &dense[i], 4);
+      bf16[i] = static_cast<std::uint16_t>(u >> 16);  // truncation: any bf16 values will do
+    }
+    const WeightMatrix bf{.name = "bf16",
+                          .dtype = DType::kBF16,
+                          .rows = rows,
+                          .cols = cols,
+                          .data = reinterpret_cast<const std::uint8_t*>(bf16.data())};
+    auto weight = [&](const WeightMatrix& w, int r, int j) -> double {
+      const std::size_t i = static_cast<std::size_t>(r * cols + j);
+      if (w.dtype == DType::kBF16) {
+        const std::uint32_t u = std::uint32_t{bf16[i]} << 16;
+        float f;
+        std::memcpy(&f, &u, 4);
+        return f;
+      }
+      return Definition(q.codes[i]) *
+             q.scales[static_cast<std::size_t>((r / br) * scale_cols + j / bc)];
+    };
+    std::vector<float> x(2 * static_cast<std::size_t>(cols));
+    for (float& v : x) v = std::uniform_real_distribution<float>(-2, 2)(rng);
+    cpu::WorkerTeam team(1);
+    for (const WeightMatrix* w : {&fp8, &bf}) {
+      for (cpu::Isa isa : SupportedIsas()) {
+        for (cpu::WorkerTeam* t : {static_cast<cpu::WorkerTeam*>(nullptr), &team}) {
+          const cpu::CpuContext ctx{.simd = &cpu::KernelsFor(isa), .team = t};
+          for (std::size_t n : {1u, 2u}) {
+            std::vector<float> y(n * static_cast<std::size_t>(rows), NAN);
+            cpu::MatMul(ctx, *w, x.data(), n, y.data());
+            for (std::size_t tok = 0; tok < n; ++tok) {
+              const float* xt = x.data() + tok * static_cast<std::size_t>(cols);
+              for (int r = 0; r < rows; ++r) {
+                double want = 0, magnitude = 0;
+                for (int j = 0; j < cols; ++j) {
+                  const double term = weight(*w, r, j) * xt[j];
+                  want += term;
+                  magnitude += std::fabs(term);
+                }
+                EXPECT_NEAR(y[tok * static_cast<std::size_t>(rows) + static_cast<std::size_t>(r)],
+                            want, 1e-6 * magnitude)
+                    << w->name << " " << cpu::IsaName(isa) << " " << rows << "x" << cols
+                    << " blocks " << br << "x" << bc << " n=" << n << " token " << tok << " row "
+                    << r << (t ? " two threads" : " one thread");
+              }
+            }
+          }
+        }
+      }
+    }
   }
 }
 
