@@ -1,6 +1,7 @@
 #include "llm/cpu/matmul.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <deque>
 #include <vector>
@@ -36,6 +37,21 @@ void SingleRow(const SimdKernels& simd, const MatMulJob& job, std::size_t row,
   }
 }
 
+// xs = ax × the scales of row r's block, for n tokens of arranged activations (`size` floats
+// each; a group of 64 lies in one column block, as block_cols % 64 == 0).
+void ScaleArranged(const WeightMatrix& w, std::size_t r, const float* ax, std::size_t n,
+                   std::size_t size, std::vector<float>& xs) {
+  const float* scales = w.ScaleRow(static_cast<std::int64_t>(r));
+  const std::size_t block_cols = static_cast<std::size_t>(w.block_cols);
+  xs.resize(n * size);
+  for (std::size_t t = 0; t < n; ++t) {
+    for (std::size_t g = 0; g < size; g += 64) {
+      const float scale = scales[g / block_cols];
+      for (std::size_t i = g; i < g + 64; ++i) xs[t * size + i] = ax[t * size + i] * scale;
+    }
+  }
+}
+
 // Rows [r0, r1) of one job, r1 - r0 a multiple of 4 except possibly at the matrix end.
 void RunTask(const SimdKernels& simd, const Task& task) {
   const MatMulJob& job = *task.job;
@@ -62,27 +78,48 @@ void RunTask(const SimdKernels& simd, const Task& task) {
         ax[t] = arranged.data() + t * size;
       }
     }
-    // Four rows at a time as four streams: the task's first 4q rows are cut into quarters and
-    // call k takes row k of each quarter (rows r + k, r + k + q, ...), prefetching the row after
-    // each. The memory system then sees four sequential streams rather than one region read four
-    // rows abreast: on our build machine's two vCPUs the expert matvecs from memory went from
-    // ~20 to ~27 GB/s (docs/BENCHMARKS.md, "sixth pass").
-    const std::size_t q = (full_end - r) / 4;
-    for (std::size_t k = 0; k < q; ++k) {
-      const std::size_t first = r + k;
-      const std::size_t row[4] = {first, first + q, first + 2 * q, first + 3 * q};
-      for (std::size_t t = 0; t < job.n; ++t) {
-        float out[4];
-        if (w.dtype == DType::kF8E4M3) {
-          const float* scales[4] = {w.ScaleRow(row[0]), w.ScaleRow(row[1]), w.ScaleRow(row[2]),
-                                    w.ScaleRow(row[3])};
-          simd.dot_fp8_rows4(w.data + first * cols, q * cols, cols, scales, w.block_cols, ax[t],
-                             cols, out);
-        } else {
-          simd.dot_bf16_rows4(reinterpret_cast<const std::uint16_t*>(w.data) + first * cols,
-                              q * cols, cols, job.x + t * cols, cols, out);
+    // Four rows at a time as four streams: a run of 4q rows is cut into quarters and call k takes
+    // row k of each quarter (rows s + k, s + k + q, ...), prefetching the row after each. The
+    // memory system then sees four sequential streams rather than one region read four rows
+    // abreast: on our build machine's two vCPUs the expert matvecs from memory went from ~20 to
+    // ~23-27 GB/s (docs/BENCHMARKS.md, "sixth pass"). Where the kernels have dot_fp8_rows4_xs
+    // and a scale block holds whole groups of 4 rows and 64 columns, the runs are the task's
+    // rows of one row block each, whose scales are first multiplied into the arranged
+    // activations, and the last call of a run prefetches the next run's rows.
+    const bool by_xs = w.dtype == DType::kF8E4M3 && simd.dot_fp8_rows4_xs != nullptr &&
+                       simd.arrange_fp8_x != nullptr && w.block_rows % 4 == 0 &&
+                       w.block_cols % 64 == 0;
+    const std::size_t size = ArrangedFp8Size(cols);
+    thread_local std::vector<float> scaled;
+    for (std::size_t s0 = r, s1; s0 < full_end; s0 = s1) {
+      s1 = full_end;
+      if (by_xs) {
+        const std::size_t br = static_cast<std::size_t>(w.block_rows);
+        s1 = std::min(full_end, (s0 / br + 1) * br);
+        ScaleArranged(w, s0, arranged.data(), job.n, size, scaled);
+      }
+      const std::size_t q = (s1 - s0) / 4;
+      for (std::size_t k = 0; k < q; ++k) {
+        const std::size_t first = s0 + k;
+        const std::size_t row[4] = {first, first + q, first + 2 * q, first + 3 * q};
+        // The next row of each stream; after a run's last call, the next run's (same length).
+        const std::size_t ahead = (k + 1 < q ? 1 : 3 * q + 1) * cols;
+        for (std::size_t t = 0; t < job.n; ++t) {
+          float out[4];
+          if (by_xs) {
+            simd.dot_fp8_rows4_xs(w.data + first * cols, q * cols, ahead, scaled.data() + t * size,
+                                  cols, out);
+          } else if (w.dtype == DType::kF8E4M3) {
+            const float* scales[4] = {w.ScaleRow(row[0]), w.ScaleRow(row[1]), w.ScaleRow(row[2]),
+                                      w.ScaleRow(row[3])};
+            simd.dot_fp8_rows4(w.data + first * cols, q * cols, ahead, scales, w.block_cols, ax[t],
+                               cols, out);
+          } else {
+            simd.dot_bf16_rows4(reinterpret_cast<const std::uint16_t*>(w.data) + first * cols,
+                                q * cols, ahead, job.x + t * cols, cols, out);
+          }
+          for (int i = 0; i < 4; ++i) job.y[t * rows + row[i]] = out[i];
         }
-        for (int i = 0; i < 4; ++i) job.y[t * rows + row[i]] = out[i];
       }
     }
   } else if (full_end > r) {

@@ -116,7 +116,7 @@ void Softmax(float* x, std::size_t n, float scale) {
 
 const SimdKernels kScalar = {Isa::kScalar, Dot,     Axpy,        DecodeFp8,    DecodeBf16,
                              DecodeF16,    nullptr, DotFp8Rows4, DotBf16Rows4, DotF32Rows4x2,
-                             AxpyBf16Rows, Softmax, nullptr,     nullptr};
+                             AxpyBf16Rows, Softmax, nullptr,     nullptr,      nullptr};
 
 }  // namespace
 

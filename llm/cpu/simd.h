@@ -82,6 +82,13 @@ struct SimdKernels {
   // out[i·os + d] = Σ_s p[i·ps + s] × bf16(values[s·stride + d]) for i < nq, d < hd (overwritten).
   void (*mix_bf16)(const float* p, std::size_t ps, std::size_t nq, const std::uint16_t* values,
                    std::size_t stride, std::size_t len, std::size_t hd, float* out, std::size_t os);
+  // out[r] = Σ_j e4m3(w[r·stride + j]) × xs[j] for r in 0..3, j < n: dot_fp8_rows4 for four rows
+  // that share one row of block scales, those scales already multiplied into the arranged
+  // activations (xs[j] = ax[j] × the scale of j's column block; ArrangedFp8Size(n) floats, zero
+  // past n), so the loop has no per-block work. Null where an instruction set has none. Reads
+  // and prefetches as dot_fp8_rows4.
+  void (*dot_fp8_rows4_xs)(const std::uint8_t* w, std::size_t stride, std::size_t ahead,
+                           const float* xs, std::size_t n, float out[4]);
 };
 
 // Floats that arrange_fp8_x writes for n activations (n rounded up to a multiple of 64).

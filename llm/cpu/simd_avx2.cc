@@ -333,7 +333,7 @@ LUMEN_AVX2 void MixBf16Any(const float* p, std::size_t ps, std::size_t nq,
 const SimdKernels kAvx2 = {Isa::kAvx2,    InnerProductAvx2, Axpy,         DecodeFp8,
                            DecodeBf16,    DecodeF16,        nullptr,      DotFp8Rows4,
                            DotBf16Rows4,  DotF32Rows4x2,    AxpyBf16Rows, Softmax,
-                           ScoresBf16Any, MixBf16Any};
+                           ScoresBf16Any, MixBf16Any,       nullptr};
 
 }  // namespace
 

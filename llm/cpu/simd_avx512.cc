@@ -291,6 +291,40 @@ LUMEN_AVX512_VBMI void DotFp8Rows4Vbmi(const std::uint8_t* w, std::size_t stride
   out[3] = _mm512_reduce_add_ps(t3);
 }
 
+// DotFp8Rows4Vbmi without blocks: the scales are in xs, so a row is one run of whole groups of
+// 64 columns (the last one masked) into two accumulators, with no multiply-add per block.
+LUMEN_AVX512_VBMI void DotFp8Rows4XsVbmi(const std::uint8_t* w, std::size_t stride,
+                                         std::size_t ahead, const float* xs, std::size_t n,
+                                         float out[4]) {
+  const Fp8Tables t = LoadFp8Tables();
+  const __m512i odd = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
+  const std::uint8_t* w1 = w + stride;
+  const std::uint8_t* w2 = w + 2 * stride;
+  const std::uint8_t* w3 = w + 3 * stride;
+  const char* next = reinterpret_cast<const char*>(w + ahead);  // see DotFp8Rows4
+  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+  std::size_t c = 0;
+  for (; c + 64 <= n; c += 64) {
+    for (int r = 0; r < 4; ++r) _mm_prefetch(next + r * stride + c, _MM_HINT_T0);
+    FmaFp8x64Vbmi(_mm512_loadu_si512(w + c), t, odd, xs + c, a0, b0);
+    FmaFp8x64Vbmi(_mm512_loadu_si512(w1 + c), t, odd, xs + c, a1, b1);
+    FmaFp8x64Vbmi(_mm512_loadu_si512(w2 + c), t, odd, xs + c, a2, b2);
+    FmaFp8x64Vbmi(_mm512_loadu_si512(w3 + c), t, odd, xs + c, a3, b3);
+  }
+  if (c < n) {
+    for (int r = 0; r < 4; ++r) _mm_prefetch(next + r * stride + c, _MM_HINT_T0);
+    const __mmask64 m = ColumnMask(0, n - c);
+    FmaFp8x64Vbmi(_mm512_maskz_loadu_epi8(m, w + c), t, odd, xs + c, a0, b0);
+    FmaFp8x64Vbmi(_mm512_maskz_loadu_epi8(m, w1 + c), t, odd, xs + c, a1, b1);
+    FmaFp8x64Vbmi(_mm512_maskz_loadu_epi8(m, w2 + c), t, odd, xs + c, a2, b2);
+    FmaFp8x64Vbmi(_mm512_maskz_loadu_epi8(m, w3 + c), t, odd, xs + c, a3, b3);
+  }
+  out[0] = _mm512_reduce_add_ps(_mm512_add_ps(a0, b0));
+  out[1] = _mm512_reduce_add_ps(_mm512_add_ps(a1, b1));
+  out[2] = _mm512_reduce_add_ps(_mm512_add_ps(a2, b2));
+  out[3] = _mm512_reduce_add_ps(_mm512_add_ps(a3, b3));
+}
+
 LUMEN_AVX512 void AxpyBf16Rows(const float* a, const std::uint16_t* w, std::size_t stride,
                                std::size_t rows, std::size_t n, float* y) {
   std::size_t j = 0;
@@ -474,11 +508,12 @@ LUMEN_AVX512 void MixBf16Any(const float* p, std::size_t ps, std::size_t nq,
 const SimdKernels kAvx512 = {Isa::kAvx512,  InnerProductAvx512, Axpy,         DecodeFp8,
                              DecodeBf16,    DecodeF16,          nullptr,      DotFp8Rows4,
                              DotBf16Rows4,  DotF32Rows4x2,      AxpyBf16Rows, Softmax,
-                             ScoresBf16Any, MixBf16Any};
-const SimdKernels kAvx512Vbmi = {
-    Isa::kAvx512Vbmi, InnerProductAvx512, Axpy,         DecodeFp8,     DecodeBf16,   DecodeF16,
-    ArrangeFp8X,      DotFp8Rows4Vbmi,    DotBf16Rows4, DotF32Rows4x2, AxpyBf16Rows, Softmax,
-    ScoresBf16Any,    MixBf16Any};
+                             ScoresBf16Any, MixBf16Any,         nullptr};
+const SimdKernels kAvx512Vbmi = {Isa::kAvx512Vbmi, InnerProductAvx512, Axpy,
+                                 DecodeFp8,        DecodeBf16,         DecodeF16,
+                                 ArrangeFp8X,      DotFp8Rows4Vbmi,    DotBf16Rows4,
+                                 DotF32Rows4x2,    AxpyBf16Rows,       Softmax,
+                                 ScoresBf16Any,    MixBf16Any,         DotFp8Rows4XsVbmi};
 
 }  // namespace
 

@@ -402,6 +402,82 @@ TEST(SimdTest, TableLookupMapsNaNCodesToNaN) {
   }
 }
 
+TEST(SimdTest, Fp8DotProductsWithScaledActivationsMatchFloat64) {
+  // dot_fp8_rows4_xs: the block scales multiplied into the arranged activations beforehand.
+  // Every finite code, activations from 2^-20 to 2^10, lengths with and without a partial
+  // last group of 64, rows padded or not; then one-hot activations read each code back exactly.
+  std::mt19937 rng(11);
+  std::vector<std::uint8_t> finite;
+  for (int c = 0; c < 256; ++c) {
+    if (!IsE4M3NaN(static_cast<std::uint8_t>(c))) finite.push_back(static_cast<std::uint8_t>(c));
+  }
+  int checked = 0;
+  for (cpu::Isa isa : SupportedIsas()) {
+    const cpu::SimdKernels& k = cpu::KernelsFor(isa);
+    if (k.dot_fp8_rows4_xs == nullptr) continue;
+    ASSERT_NE(k.arrange_fp8_x, nullptr) << cpu::IsaName(isa);
+    for (std::size_t n : {64u, 100u, 254u, 256u, 300u, 2048u}) {
+      for (std::size_t pad : {0u, 7u}) {
+        for (std::size_t block : {64u, 128u}) {
+          const std::size_t stride = n + pad, size = cpu::ArrangedFp8Size(n);
+          std::vector<std::uint8_t> w(8 * stride, 0x7F);  // rows 4..7 may be prefetched only
+          for (std::size_t r = 0; r < 4; ++r) {
+            for (std::size_t j = 0; j < n; ++j) {
+              const std::size_t i = r * n + j;
+              w[r * stride + j] = i < finite.size() ? finite[(i * 101) % finite.size()]
+                                                    : finite[rng() % finite.size()];
+            }
+          }
+          std::vector<float> x(n), scales((n + block - 1) / block);
+          for (float& v : x) {
+            const float mag = std::ldexp(std::uniform_real_distribution<float>(1, 2)(rng),
+                                         static_cast<int>(rng() % 31) - 20);
+            v = rng() % 2 ? mag : -mag;
+          }
+          for (float& v : scales) v = std::uniform_real_distribution<float>(1e-4f, 1e-2f)(rng);
+          std::vector<float> xs(size, -1.0f);
+          k.arrange_fp8_x(x.data(), n, xs.data());
+          for (std::size_t i = 0; i < size; ++i) xs[i] *= scales[i / 64 * 64 / block];
+          float out[4];
+          k.dot_fp8_rows4_xs(w.data(), stride, 4 * stride, xs.data(), n, out);
+          for (std::size_t r = 0; r < 4; ++r) {
+            double want = 0, magnitude = 0;
+            for (std::size_t j = 0; j < n; ++j) {
+              const double term = Definition(w[r * stride + j]) * scales[j / block] * x[j];
+              want += term;
+              magnitude += std::fabs(term);
+            }
+            EXPECT_NEAR(out[r], want, 1e-6 * magnitude)
+                << cpu::IsaName(isa) << " n=" << n << " stride=" << stride << " block=" << block
+                << " row " << r;
+            ++checked;
+          }
+        }
+      }
+    }
+    const std::size_t n = 128;
+    std::vector<std::uint8_t> w(8 * n);
+    for (std::size_t r = 0; r < 4; ++r) {
+      for (std::size_t j = 0; j < n; ++j) w[r * n + j] = finite[(j + n * r) % finite.size()];
+    }
+    std::vector<float> x(n, 0.0f), xs(cpu::ArrangedFp8Size(n));
+    for (std::size_t j = 0; j < n; ++j) {
+      x[j] = 1.0f;
+      k.arrange_fp8_x(x.data(), n, xs.data());
+      x[j] = 0.0f;
+      float out[4];
+      k.dot_fp8_rows4_xs(w.data(), n, 4 * n, xs.data(), n, out);
+      for (std::size_t r = 0; r < 4; ++r) {
+        EXPECT_EQ(static_cast<double>(out[r]), Definition(w[r * n + j]))
+            << cpu::IsaName(isa) << " code " << int(w[r * n + j]) << " column " << j;
+      }
+    }
+  }
+  if (cpu::CpuSupports(cpu::Isa::kAvx512Vbmi)) {
+    EXPECT_GT(checked, 0);
+  }
+}
+
 TEST(SimdTest, OneAndTwoTokenMatMulsMatchFloat64OnCheckpointShapes) {
   // The one- and two-token products read a task's rows as four streams (matmul.cc): row counts
   // with and without a remainder of 1..3 rows, several 128-row scale blocks per matrix, a block
