@@ -240,16 +240,37 @@ LUMEN_AVX512_VBMI inline void FmaFp8x64Vbmi(__m512i codes, const Fp8Tables& t, _
   b = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(hi, odd)), _mm512_loadu_ps(x + 48), b);
 }
 
-// The accumulators are named variables rather than arrays indexed in a loop: GCC 12 at -O2 kept
-// such arrays on the stack, and every FMA then waited on a store-to-load round trip.
+// Four rows' accumulators, two per row (halving the dependency chains). Named fields, not an
+// array: GCC 12 at -O2 kept arrays indexed in a loop over the rows on the stack, and every FMA
+// then waited on a store-to-load round trip.
+struct Rows4Acc {
+  __m512 a0, a1, a2, a3, b0, b1, b2, b3;
+};
+
+template <bool kMasked>
+LUMEN_AVX512_VBMI inline __m512i LoadCodes(const std::uint8_t* p, __mmask64 m) {
+  return kMasked ? _mm512_maskz_loadu_epi8(m, p) : _mm512_loadu_si512(p);
+}
+
+// The 64 codes at column c of four rows `stride` apart (those outside m as code 0 when
+// kMasked) times the arranged x into acc, after prefetching the same columns of the rows at
+// `next` (written out here: see DotFp8Rows4).
+template <bool kMasked>
+LUMEN_AVX512_VBMI __attribute__((always_inline)) inline void FmaRows4x64(
+    const std::uint8_t* w, std::size_t stride, const char* next, std::size_t c, __mmask64 m,
+    const Fp8Tables& t, __m512i odd, const float* x, Rows4Acc& acc) {
+  for (int r = 0; r < 4; ++r) _mm_prefetch(next + r * stride + c, _MM_HINT_T0);
+  FmaFp8x64Vbmi(LoadCodes<kMasked>(w + c, m), t, odd, x + c, acc.a0, acc.b0);
+  FmaFp8x64Vbmi(LoadCodes<kMasked>(w + stride + c, m), t, odd, x + c, acc.a1, acc.b1);
+  FmaFp8x64Vbmi(LoadCodes<kMasked>(w + 2 * stride + c, m), t, odd, x + c, acc.a2, acc.b2);
+  FmaFp8x64Vbmi(LoadCodes<kMasked>(w + 3 * stride + c, m), t, odd, x + c, acc.a3, acc.b3);
+}
+
 LUMEN_AVX512_VBMI void DotFp8Rows4Vbmi(const std::uint8_t* w, std::size_t stride, std::size_t ahead,
                                        const float* const scales[4], std::size_t block,
                                        const float* ax, std::size_t n, float out[4]) {
   const Fp8Tables t = LoadFp8Tables();
   const __m512i odd = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
-  const std::uint8_t* w1 = w + stride;
-  const std::uint8_t* w2 = w + 2 * stride;
-  const std::uint8_t* w3 = w + 3 * stride;
   const char* next = reinterpret_cast<const char*>(w + ahead);  // see DotFp8Rows4
   // Where blocks are whole groups of 64 columns (128 in the official checkpoints), only the
   // last group of a row can be partial; otherwise groups may straddle block edges.
@@ -258,32 +279,22 @@ LUMEN_AVX512_VBMI void DotFp8Rows4Vbmi(const std::uint8_t* w, std::size_t stride
   std::size_t bi = 0;
   for (std::size_t j0 = 0; j0 < n; j0 += block, ++bi) {
     const std::size_t j1 = j0 + block < n ? j0 + block : n;
-    // Two accumulators per row halve the dependency chains.
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    const __m512 z = _mm512_setzero_ps();
+    Rows4Acc acc{z, z, z, z, z, z, z, z};
     std::size_t c = j0 / 64 * 64;
     if (aligned) {
-      for (; c + 64 <= j1; c += 64) {
-        for (int r = 0; r < 4; ++r) _mm_prefetch(next + r * stride + c, _MM_HINT_T0);
-        FmaFp8x64Vbmi(_mm512_loadu_si512(w + c), t, odd, ax + c, a0, b0);
-        FmaFp8x64Vbmi(_mm512_loadu_si512(w1 + c), t, odd, ax + c, a1, b1);
-        FmaFp8x64Vbmi(_mm512_loadu_si512(w2 + c), t, odd, ax + c, a2, b2);
-        FmaFp8x64Vbmi(_mm512_loadu_si512(w3 + c), t, odd, ax + c, a3, b3);
-      }
+      for (; c + 64 <= j1; c += 64) FmaRows4x64<false>(w, stride, next, c, 0, t, odd, ax, acc);
     }
     // Groups of 64 columns overlapping [j0, j1) that the loop above left; columns outside
     // [j0, j1) are masked to code 0.
     for (; c < j1; c += 64) {
-      for (int r = 0; r < 4; ++r) _mm_prefetch(next + r * stride + c, _MM_HINT_T0);
       const __mmask64 m = ColumnMask(c >= j0 ? 0 : j0 - c, j1 - c);
-      FmaFp8x64Vbmi(_mm512_maskz_loadu_epi8(m, w + c), t, odd, ax + c, a0, b0);
-      FmaFp8x64Vbmi(_mm512_maskz_loadu_epi8(m, w1 + c), t, odd, ax + c, a1, b1);
-      FmaFp8x64Vbmi(_mm512_maskz_loadu_epi8(m, w2 + c), t, odd, ax + c, a2, b2);
-      FmaFp8x64Vbmi(_mm512_maskz_loadu_epi8(m, w3 + c), t, odd, ax + c, a3, b3);
+      FmaRows4x64<true>(w, stride, next, c, m, t, odd, ax, acc);
     }
-    t0 = _mm512_fmadd_ps(_mm512_add_ps(a0, b0), _mm512_set1_ps(scales[0][bi]), t0);
-    t1 = _mm512_fmadd_ps(_mm512_add_ps(a1, b1), _mm512_set1_ps(scales[1][bi]), t1);
-    t2 = _mm512_fmadd_ps(_mm512_add_ps(a2, b2), _mm512_set1_ps(scales[2][bi]), t2);
-    t3 = _mm512_fmadd_ps(_mm512_add_ps(a3, b3), _mm512_set1_ps(scales[3][bi]), t3);
+    t0 = _mm512_fmadd_ps(_mm512_add_ps(acc.a0, acc.b0), _mm512_set1_ps(scales[0][bi]), t0);
+    t1 = _mm512_fmadd_ps(_mm512_add_ps(acc.a1, acc.b1), _mm512_set1_ps(scales[1][bi]), t1);
+    t2 = _mm512_fmadd_ps(_mm512_add_ps(acc.a2, acc.b2), _mm512_set1_ps(scales[2][bi]), t2);
+    t3 = _mm512_fmadd_ps(_mm512_add_ps(acc.a3, acc.b3), _mm512_set1_ps(scales[3][bi]), t3);
   }
   out[0] = _mm512_reduce_add_ps(t0);
   out[1] = _mm512_reduce_add_ps(t1);
@@ -298,31 +309,16 @@ LUMEN_AVX512_VBMI void DotFp8Rows4XsVbmi(const std::uint8_t* w, std::size_t stri
                                          float out[4]) {
   const Fp8Tables t = LoadFp8Tables();
   const __m512i odd = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
-  const std::uint8_t* w1 = w + stride;
-  const std::uint8_t* w2 = w + 2 * stride;
-  const std::uint8_t* w3 = w + 3 * stride;
-  const char* next = reinterpret_cast<const char*>(w + ahead);  // see DotFp8Rows4
-  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+  const char* next = reinterpret_cast<const char*>(w + ahead);
+  const __m512 z = _mm512_setzero_ps();
+  Rows4Acc acc{z, z, z, z, z, z, z, z};
   std::size_t c = 0;
-  for (; c + 64 <= n; c += 64) {
-    for (int r = 0; r < 4; ++r) _mm_prefetch(next + r * stride + c, _MM_HINT_T0);
-    FmaFp8x64Vbmi(_mm512_loadu_si512(w + c), t, odd, xs + c, a0, b0);
-    FmaFp8x64Vbmi(_mm512_loadu_si512(w1 + c), t, odd, xs + c, a1, b1);
-    FmaFp8x64Vbmi(_mm512_loadu_si512(w2 + c), t, odd, xs + c, a2, b2);
-    FmaFp8x64Vbmi(_mm512_loadu_si512(w3 + c), t, odd, xs + c, a3, b3);
-  }
-  if (c < n) {
-    for (int r = 0; r < 4; ++r) _mm_prefetch(next + r * stride + c, _MM_HINT_T0);
-    const __mmask64 m = ColumnMask(0, n - c);
-    FmaFp8x64Vbmi(_mm512_maskz_loadu_epi8(m, w + c), t, odd, xs + c, a0, b0);
-    FmaFp8x64Vbmi(_mm512_maskz_loadu_epi8(m, w1 + c), t, odd, xs + c, a1, b1);
-    FmaFp8x64Vbmi(_mm512_maskz_loadu_epi8(m, w2 + c), t, odd, xs + c, a2, b2);
-    FmaFp8x64Vbmi(_mm512_maskz_loadu_epi8(m, w3 + c), t, odd, xs + c, a3, b3);
-  }
-  out[0] = _mm512_reduce_add_ps(_mm512_add_ps(a0, b0));
-  out[1] = _mm512_reduce_add_ps(_mm512_add_ps(a1, b1));
-  out[2] = _mm512_reduce_add_ps(_mm512_add_ps(a2, b2));
-  out[3] = _mm512_reduce_add_ps(_mm512_add_ps(a3, b3));
+  for (; c + 64 <= n; c += 64) FmaRows4x64<false>(w, stride, next, c, 0, t, odd, xs, acc);
+  if (c < n) FmaRows4x64<true>(w, stride, next, c, ColumnMask(0, n - c), t, odd, xs, acc);
+  out[0] = _mm512_reduce_add_ps(_mm512_add_ps(acc.a0, acc.b0));
+  out[1] = _mm512_reduce_add_ps(_mm512_add_ps(acc.a1, acc.b1));
+  out[2] = _mm512_reduce_add_ps(_mm512_add_ps(acc.a2, acc.b2));
+  out[3] = _mm512_reduce_add_ps(_mm512_add_ps(acc.a3, acc.b3));
 }
 
 LUMEN_AVX512 void AxpyBf16Rows(const float* a, const std::uint16_t* w, std::size_t stride,
