@@ -69,9 +69,9 @@ void RunTask(const SimdKernels& simd, const Task& task) {
   if (streamed) {
     // The activations in the FP8 kernel's order, arranged once for all rows of the task.
     const float* ax[2] = {job.x, job.x + cols};
+    const std::size_t size = ArrangedFp8Size(cols);
     thread_local std::vector<float> arranged;
     if (w.dtype == DType::kF8E4M3 && simd.arrange_fp8_x != nullptr && full_end > r) {
-      const std::size_t size = ArrangedFp8Size(cols);
       arranged.resize(job.n * size);
       for (std::size_t t = 0; t < job.n; ++t) {
         simd.arrange_fp8_x(job.x + t * cols, cols, arranged.data() + t * size);
@@ -89,7 +89,6 @@ void RunTask(const SimdKernels& simd, const Task& task) {
     const bool by_xs = w.dtype == DType::kF8E4M3 && simd.dot_fp8_rows4_xs != nullptr &&
                        simd.arrange_fp8_x != nullptr && w.block_rows % 4 == 0 &&
                        w.block_cols % 64 == 0;
-    const std::size_t size = ArrangedFp8Size(cols);
     thread_local std::vector<float> scaled;
     for (std::size_t s0 = r, s1; s0 < full_end; s0 = s1) {
       s1 = full_end;

@@ -53,8 +53,8 @@ struct SimdKernels {
   // `block` (a multiple of 16) is the scale block width along j; `ax` is x arranged by
   // arrange_fp8_x (x itself where that is null). Reads no weight byte past column n of a row;
   // as it goes along the rows it prefetches the codes `ahead` elements past each of them (the
-  // rows the caller takes next: 4·stride for consecutive groups of rows, one row for the four
-  // row streams of matmul.cc).
+  // rows the caller takes next: 4·stride for consecutive groups of rows, the next row of each
+  // of the four row streams of matmul.cc).
   void (*dot_fp8_rows4)(const std::uint8_t* w, std::size_t stride, std::size_t ahead,
                         const float* const scales[4], std::size_t block, const float* ax,
                         std::size_t n, float out[4]);
