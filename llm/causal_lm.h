@@ -53,6 +53,9 @@ struct EngineOptions {
   // cpu, cuda (an error when this build or machine has no usable GPU) or auto (the GPU when
   // there is one, else the CPU); see llm/cuda/plan/backend_choice.h.
   std::string device = "cpu";
+  // CUDA: kernels launched with programmatic dependent launch on GPUs that have it (Hopper
+  // and later); off serialises every kernel after the previous one (for comparisons).
+  bool cuda_pdl = true;
 };
 
 class CausalLM {

@@ -29,9 +29,29 @@ __device__ __forceinline__ float WarpMax(float v) {
   return v;
 }
 
+// Programmatic dependent launch (Hopper): every kernel lets the next one in the stream start
+// launching at once (PdlAllowNext), and waits for the previous one to finish and its writes to
+// be visible (PdlWait) before it reads or writes anything a kernel writes; only immutable data
+// (weights) may be read before the wait. Both are no-ops in a kernel launched without the
+// attribute (LaunchKernel with Device::pdl off).
+__device__ __forceinline__ void PdlAllowNext() {
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+}
+__device__ __forceinline__ void PdlWait() {
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+}
+__device__ __forceinline__ void PdlBegin() {
+  PdlAllowNext();
+  PdlWait();
+}
+
 __device__ __forceinline__ float Fp8ToFloat(std::uint8_t code) {
   const __half_raw h = __nv_cvt_fp8_to_halfraw(static_cast<__nv_fp8_storage_t>(code), __NV_E4M3);
   return __half2float(__half(h));
+}
+
+__device__ __forceinline__ float Silu(float g) {
+  return g / (1.0f + expf(-g));
 }
 
 __device__ __forceinline__ float Bf16BitsToFloat(std::uint16_t bits) {
@@ -87,6 +107,26 @@ __device__ __forceinline__ void DecodeChunk(const uint4& raw, float* out) {
   }
 }
 
+// Launches `kernel` on the device's stream, with programmatic stream serialisation when the
+// device allows it (Device::pdl), and checks the launch.
+template <typename... KernelArgs, typename... Args>
+Status LaunchKernel(const Device& dev, const char* name, void (*kernel)(KernelArgs...), dim3 grid,
+                    dim3 block, std::size_t shared, Args&&... args) {
+  cudaLaunchConfig_t config{};
+  config.gridDim = grid;
+  config.blockDim = block;
+  config.dynamicSmemBytes = shared;
+  config.stream = dev.stream;
+  cudaLaunchAttribute attribute[1];
+  attribute[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attribute[0].val.programmaticStreamSerializationAllowed = 1;
+  config.attrs = attribute;
+  config.numAttrs = dev.pdl ? 1 : 0;
+  const cudaError_t e = cudaLaunchKernelEx(&config, kernel, std::forward<Args>(args)...);
+  if (e != cudaSuccess) return CudaError(e, name, __FILE__, __LINE__);
+  return Status::Ok();
+}
+
 // ---- decode GEMV ------------------------------------------------------------------------------
 
 struct GemvArgs {
@@ -95,54 +135,236 @@ struct GemvArgs {
   int blocks_end[GemvSegments::kMax];
   int segments;
   const float* x;
-  int n;           // vectors (plain form)
-  int accumulate;  // y += instead of y =
+  const float* x_up;  // not null: the input is silu(x) ⊙ x_up (SwiGLU, vectorized form only)
+  int n;              // vectors (plain form)
+  int accumulate;     // y += instead of y =
   int warps_per_row;
   int rows_per_block;
   ExpertRows g;  // grouped form when g.tile_expert != nullptr
 };
 
-// One output row per `warps_per_row` warps; lanes stride over 16-byte chunks (VEC) or elements.
-// Each block handles rows_per_block rows for up to V vectors; the weight row is read once.
-template <WeightFormat F, int V, bool VEC>
+// Which matrix of the launch a block works on (blocks_end is increasing), and its first block.
+__device__ __forceinline__ int GemvSegment(const GemvArgs& a, int& first_block) {
+  int seg = 0;
+#pragma unroll
+  for (int i = 0; i + 1 < GemvSegments::kMax; ++i)
+    seg += i + 1 < a.segments && static_cast<int>(blockIdx.x) >= a.blocks_end[i];
+  first_block = seg == 0 ? 0 : seg == 1 ? a.blocks_end[0] : a.blocks_end[1];
+  return seg;
+}
+
+// The V input vectors of a block and the output row each one goes to (-1: none): vector v is
+// x row v (plain form), or padded row v of the block's expert tile (grouped form: returns the
+// tile's expert, -1 for an unused tile).
+template <int V>
+__device__ __forceinline__ int GemvVectors(const GemvArgs& a, int cols, const float* (&xs)[V],
+                                           int (&yrow)[V]) {
+  if (a.g.tile_expert == nullptr) {
+#pragma unroll
+    for (int v = 0; v < V; ++v) {
+      yrow[v] = v < a.n ? v : -1;
+      xs[v] = v < a.n ? a.x + static_cast<std::size_t>(v) * cols : nullptr;
+    }
+    return 0;
+  }
+  const int tile = static_cast<int>(blockIdx.y);
+  const int expert = a.g.tile_expert[tile];
+#pragma unroll
+  for (int v = 0; v < V; ++v) {
+    const int pr = tile * a.g.tile + v;
+    const int as = expert >= 0 && v < a.g.tile ? a.g.rows[pr] : -1;
+    yrow[v] = as >= 0 ? pr : -1;
+    const int xr = a.g.gather_k > 0 ? as / a.g.gather_k : pr;
+    xs[v] = as >= 0 ? a.x + static_cast<std::size_t>(xr) * cols : nullptr;
+  }
+  return expert;
+}
+
+// A 16-byte load that streams past L1 (each weight byte is used once; L1 keeps the activations)
+// and asks L2 for whole 256-byte sectors (rows are read front to back).
+__device__ __forceinline__ uint4 LoadStreaming(const uint4* p) {
+  uint4 r;
+  asm("ld.global.nc.L1::no_allocate.L2::256B.v4.u32 {%0, %1, %2, %3}, [%4];"
+      : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w)
+      : "l"(p));
+  return r;
+}
+
+// Vectorized form. Warp (group, part) of a block computes the R rows of its group over chunks
+// part·32 + lane + k·32·warps_per_row. A lane issues kDepth chunk loads of every row
+// (R · kDepth 16-byte loads in flight) and the loads of their scales before the block
+// copies its input vectors into shared memory; then it decodes each chunk once and reads each
+// activation chunk once (from shared memory) for all the rows.
+template <WeightFormat F, int V, int R>
+__global__ void __launch_bounds__(256, V == 1 ? (R == 4   ? 2
+                                                 : R == 2 ? 3
+                                                          : 4)
+                                              : 1) GemvRowsKernel(GemvArgs a) {
+  constexpr int kDepth = 4, kElems = 16 / FormatBytes<F>();
+  extern __shared__ float4 xsm[];  // [V][cols / 4]: the input vectors
+  __shared__ float partial[8][R][V];
+  const int warp = static_cast<int>(threadIdx.x) / kWarp;
+  const int lane = static_cast<int>(threadIdx.x) % kWarp;
+  const int group = warp / a.warps_per_row;
+  const int part = warp % a.warps_per_row;
+  int first_block = 0;
+  const int seg = GemvSegment(a, first_block);
+  const DeviceMatrix w = seg == 0 ? a.w[0] : seg == 1 ? a.w[1] : a.w[2];
+  float* const y = seg == 0 ? a.y[0] : seg == 1 ? a.y[1] : a.y[2];
+  const int r0 = (static_cast<int>(blockIdx.x) - first_block) * a.rows_per_block + group * R;
+  // The grouped form learns its expert (which weights to read) from the previous kernels.
+  const bool grouped = a.g.tile_expert != nullptr;
+  PdlAllowNext();
+  if (grouped) PdlWait();
+  const float* xs[V];
+  int yrow[V];
+  const int expert = GemvVectors<V>(a, w.cols, xs, yrow);
+  if (expert < 0) return;  // whole block: unused tile
+
+  const int chunks = w.cols / kElems;
+  const char* base = static_cast<const char*>(w.data) + expert * w.expert_bytes;
+  const uint4* wrow[R];
+  const float* srow[R];
+  bool ok[R];
+#pragma unroll
+  for (int r = 0; r < R; ++r) {
+    const int row = r0 + r;
+    ok[r] = row < w.rows;
+    wrow[r] = reinterpret_cast<const uint4*>(base + static_cast<std::size_t>(ok[r] ? row : 0) *
+                                                        w.cols * FormatBytes<F>());
+    srow[r] = nullptr;
+    if constexpr (F == WeightFormat::kFp8) {
+      srow[r] = w.scales + expert * w.expert_scales +
+                static_cast<std::size_t>((ok[r] ? row : 0) / w.block_rows) * w.scale_cols;
+    }
+  }
+  const int stride = kWarp * a.warps_per_row;
+  int c0 = part * kWarp + lane;
+  uint4 raw[R][kDepth];
+  float scale[R][kDepth];
+  // Issues the loads of chunks c0 + i·stride (zeros past the row or the matrix).
+  auto issue = [&](int first) {
+#pragma unroll
+    for (int i = 0; i < kDepth; ++i) {
+      const int c = first + i * stride;
+#pragma unroll
+      for (int r = 0; r < R; ++r) {
+        const bool in = ok[r] && c < chunks;
+        raw[r][i] = in ? LoadStreaming(wrow[r] + c) : make_uint4(0, 0, 0, 0);
+        scale[r][i] = 1.0f;
+        if constexpr (F == WeightFormat::kFp8) {
+          if (in) scale[r][i] = __ldg(srow[r] + (c * kElems) / w.block_cols);
+        }
+      }
+    }
+  };
+  issue(c0);
+  if (!grouped) PdlWait();
+  // The input vectors into shared memory while the weight loads are in flight.
+  const int quads = w.cols / 4;
+#pragma unroll
+  for (int v = 0; v < V; ++v) {
+    if (xs[v] == nullptr) continue;
+    const float4* src = reinterpret_cast<const float4*>(xs[v]);
+    if (a.x_up == nullptr) {
+      for (int i = static_cast<int>(threadIdx.x); i < quads; i += static_cast<int>(blockDim.x))
+        xsm[v * quads + i] = __ldg(src + i);
+    } else {
+      const float4* up = reinterpret_cast<const float4*>(a.x_up + (xs[v] - a.x));
+      for (int i = static_cast<int>(threadIdx.x); i < quads; i += static_cast<int>(blockDim.x)) {
+        const float4 g = __ldg(src + i), u = __ldg(up + i);
+        xsm[v * quads + i] =
+            make_float4(Silu(g.x) * u.x, Silu(g.y) * u.y, Silu(g.z) * u.z, Silu(g.w) * u.w);
+      }
+    }
+  }
+  __syncthreads();
+
+  float acc[R][V];
+#pragma unroll
+  for (int r = 0; r < R; ++r) {
+#pragma unroll
+    for (int v = 0; v < V; ++v) acc[r][v] = 0.0f;
+  }
+  while (c0 < chunks) {
+#pragma unroll
+    for (int i = 0; i < kDepth; ++i) {
+      const int c = c0 + i * stride;
+      if (c >= chunks) break;
+      float wf[R][kElems];
+#pragma unroll
+      for (int r = 0; r < R; ++r) DecodeChunk<F>(raw[r][i], wf[r]);
+#pragma unroll
+      for (int v = 0; v < V; ++v) {
+        if (xs[v] == nullptr) continue;
+        float xv[kElems];
+#pragma unroll
+        for (int q = 0; q < kElems / 4; ++q) {
+          const float4 t = xsm[v * quads + c * (kElems / 4) + q];
+          xv[4 * q] = t.x;
+          xv[4 * q + 1] = t.y;
+          xv[4 * q + 2] = t.z;
+          xv[4 * q + 3] = t.w;
+        }
+#pragma unroll
+        for (int r = 0; r < R; ++r) {
+          float s = 0.0f;
+#pragma unroll
+          for (int e = 0; e < kElems; ++e) s += wf[r][e] * xv[e];
+          acc[r][v] += s * scale[r][i];
+        }
+      }
+    }
+    c0 += stride * kDepth;
+    if (c0 < chunks) issue(c0);
+  }
+#pragma unroll
+  for (int r = 0; r < R; ++r) {
+#pragma unroll
+    for (int v = 0; v < V; ++v) acc[r][v] = WarpSum(acc[r][v]);
+  }
+  if (lane == 0) {
+#pragma unroll
+    for (int r = 0; r < R; ++r) {
+#pragma unroll
+      for (int v = 0; v < V; ++v) partial[warp][r][v] = acc[r][v];
+    }
+  }
+  __syncthreads();
+  if (part != 0) return;
+    // Lane r·V + v of the group's first warp writes row r for vector v.
+#pragma unroll
+  for (int r = 0; r < R; ++r) {
+#pragma unroll
+    for (int v = 0; v < V; ++v) {
+      if (lane != (r * V + v) % kWarp || yrow[v] < 0 || !ok[r]) continue;
+      float total = 0.0f;
+      for (int p = 0; p < a.warps_per_row; ++p) total += partial[group * a.warps_per_row + p][r][v];
+      float* out = y + static_cast<std::size_t>(yrow[v]) * w.rows + r0 + r;
+      *out = a.accumulate ? *out + total : total;
+    }
+  }
+}
+
+// Element form (rows whose bytes or scale blocks do not allow 16-byte chunks): one output row
+// per `warps_per_row` warps, lanes stride over elements.
+template <WeightFormat F, int V>
 __global__ void __launch_bounds__(256) GemvKernel(GemvArgs a) {
+  PdlBegin();
   __shared__ float partial[8][V];
   const int warp = static_cast<int>(threadIdx.x) / kWarp;
   const int lane = static_cast<int>(threadIdx.x) % kWarp;
   const int row_in_block = warp / a.warps_per_row;
   const int part = warp % a.warps_per_row;
-  // Which matrix this block works on (blocks_end is increasing).
-  int seg = 0;
-#pragma unroll
-  for (int i = 0; i + 1 < GemvSegments::kMax; ++i)
-    seg += i + 1 < a.segments && static_cast<int>(blockIdx.x) >= a.blocks_end[i];
+  int first_block = 0;
+  const int seg = GemvSegment(a, first_block);
   const DeviceMatrix w = seg == 0 ? a.w[0] : seg == 1 ? a.w[1] : a.w[2];
   float* const y = seg == 0 ? a.y[0] : seg == 1 ? a.y[1] : a.y[2];
-  const int first_block = seg == 0 ? 0 : seg == 1 ? a.blocks_end[0] : a.blocks_end[1];
   const int r = (static_cast<int>(blockIdx.x) - first_block) * a.rows_per_block + row_in_block;
-
-  int expert = 0;
   const float* xs[V];
   int yrow[V];
-  if (a.g.tile_expert != nullptr) {
-    const int tile = static_cast<int>(blockIdx.y);
-    expert = a.g.tile_expert[tile];
-    if (expert < 0) return;  // whole block: unused tile
-#pragma unroll
-    for (int v = 0; v < V; ++v) {
-      const int pr = tile * a.g.tile + v;
-      const int as = v < a.g.tile ? a.g.rows[pr] : -1;
-      yrow[v] = as >= 0 ? pr : -1;
-      const int xr = a.g.gather_k > 0 ? as / a.g.gather_k : pr;
-      xs[v] = as >= 0 ? a.x + static_cast<std::size_t>(xr) * w.cols : nullptr;
-    }
-  } else {
-#pragma unroll
-    for (int v = 0; v < V; ++v) {
-      yrow[v] = v < a.n ? v : -1;
-      xs[v] = v < a.n ? a.x + static_cast<std::size_t>(v) * w.cols : nullptr;
-    }
-  }
+  const int expert = GemvVectors<V>(a, w.cols, xs, yrow);
+  if (expert < 0) return;  // whole block: unused tile
 
   float acc[V];
 #pragma unroll
@@ -156,39 +378,12 @@ __global__ void __launch_bounds__(256) GemvKernel(GemvArgs a) {
              static_cast<std::size_t>(r / w.block_rows) * w.scale_cols;
     }
     const int stride = kWarp * a.warps_per_row;
-    if constexpr (VEC) {
-      constexpr int kElems = 16 / FormatBytes<F>();
-      const int chunks = w.cols / kElems;
-      const uint4* wrow = reinterpret_cast<const uint4*>(base);
-#pragma unroll 4
-      for (int c = part * kWarp + lane; c < chunks; c += stride) {
-        const uint4 raw = __ldg(wrow + c);
-        float wf[kElems];
-        DecodeChunk<F>(raw, wf);
-        float scale = 1.0f;
-        if constexpr (F == WeightFormat::kFp8) scale = srow[(c * kElems) / w.block_cols];
+    for (int c = part * kWarp + lane; c < w.cols; c += stride) {
+      float wv = LoadWeight<F>(base, c);
+      if constexpr (F == WeightFormat::kFp8) wv *= srow[c / w.block_cols];
 #pragma unroll
-        for (int v = 0; v < V; ++v) {
-          if (xs[v] == nullptr) continue;
-          const float4* xp = reinterpret_cast<const float4*>(xs[v] + c * kElems);
-          float s = 0.0f;
-#pragma unroll
-          for (int q = 0; q < kElems / 4; ++q) {
-            const float4 xv = __ldg(xp + q);
-            s += wf[4 * q] * xv.x + wf[4 * q + 1] * xv.y + wf[4 * q + 2] * xv.z +
-                 wf[4 * q + 3] * xv.w;
-          }
-          acc[v] += s * scale;
-        }
-      }
-    } else {
-      for (int c = part * kWarp + lane; c < w.cols; c += stride) {
-        float wv = LoadWeight<F>(base, c);
-        if constexpr (F == WeightFormat::kFp8) wv *= srow[c / w.block_cols];
-#pragma unroll
-        for (int v = 0; v < V; ++v) {
-          if (xs[v] != nullptr) acc[v] += wv * xs[v][c];
-        }
+      for (int v = 0; v < V; ++v) {
+        if (xs[v] != nullptr) acc[v] += wv * xs[v][c];
       }
     }
   }
@@ -212,15 +407,37 @@ __global__ void __launch_bounds__(256) GemvKernel(GemvArgs a) {
   }
 }
 
+// Shared memory the vectorized GEMV may take for its input vectors (V × cols floats); wider
+// inputs take the element form.
+constexpr std::size_t kGemvMaxShared = 160 * 1024;
+
+template <WeightFormat F, int V>
+Status AllowGemvShared() {
+  for (auto kernel : {GemvRowsKernel<F, V, 1>, GemvRowsKernel<F, V, 2>, GemvRowsKernel<F, V, 4>}) {
+    LUMEN_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                          static_cast<int>(kGemvMaxShared)));
+  }
+  return Status::Ok();
+}
+
 template <WeightFormat F, int V>
 Status LaunchGemvV(const Device& dev, const GemvLaunch& L, const GemvArgs& a) {
   const dim3 grid(static_cast<unsigned>(L.grid_x), static_cast<unsigned>(L.grid_y));
-  if (L.vectorized) {
-    GemvKernel<F, V, true><<<grid, L.threads, 0, dev.stream>>>(a);
+  const std::size_t shared = sizeof(float) * V * static_cast<std::size_t>(a.w[0].cols);
+  if (L.vectorized && shared <= kGemvMaxShared) {
+    if (shared > 48 * 1024 && !dev.gemv_shared_allowed) {
+      return Internal("GEMV needs PrepareKernels() for inputs of " + std::to_string(shared) +
+                      " bytes");
+    }
+    auto kernel = L.rows_per_warp == 1   ? GemvRowsKernel<F, V, 1>
+                  : L.rows_per_warp == 2 ? GemvRowsKernel<F, V, 2>
+                                         : GemvRowsKernel<F, V, 4>;
+    LUMEN_RETURN_IF_ERROR(
+        LaunchKernel(dev, "gemv", kernel, dim3(grid), dim3(L.threads), shared, a));
   } else {
-    GemvKernel<F, V, false><<<grid, L.threads, 0, dev.stream>>>(a);
+    LUMEN_RETURN_IF_ERROR(
+        LaunchKernel(dev, "gemv", GemvKernel<F, V>, dim3(grid), dim3(L.threads), 0, a));
   }
-  LUMEN_CUDA_CHECK_LAUNCH("gemv");
   return Status::Ok();
 }
 
@@ -232,6 +449,14 @@ Status LaunchGemvF(const Device& dev, const GemvLaunch& L, const GemvArgs& a) {
     case 4: return LaunchGemvV<F, 4>(dev, L, a);
     default: return LaunchGemvV<F, 8>(dev, L, a);
   }
+}
+
+template <WeightFormat F>
+Status AllowGemvSharedF() {
+  LUMEN_RETURN_IF_ERROR((AllowGemvShared<F, 1>()));
+  LUMEN_RETURN_IF_ERROR((AllowGemvShared<F, 2>()));
+  LUMEN_RETURN_IF_ERROR((AllowGemvShared<F, 4>()));
+  return AllowGemvShared<F, 8>();
 }
 
 Status LaunchGemv(const Device& dev, const GemvLaunch& L, const GemvArgs& a) {
@@ -256,6 +481,7 @@ struct GemmArgs {
 
 template <WeightFormat F>
 __global__ void __launch_bounds__(256) GemmKernel(GemmArgs a) {
+  PdlBegin();
   constexpr int TM = GemmLaunch::kTileM, TN = GemmLaunch::kTileN, TK = GemmLaunch::kTileK;
   __shared__ float as[TK][TM + 4];
   __shared__ float ws[TK][TN + 4];
@@ -345,16 +571,18 @@ Status LaunchGemm(const Device& dev, const GemmLaunch& L, const GemmArgs& a) {
   const dim3 grid(static_cast<unsigned>(L.grid_x), static_cast<unsigned>(L.grid_y));
   switch (a.w.format) {
     case WeightFormat::kFp8:
-      GemmKernel<WeightFormat::kFp8><<<grid, L.threads, 0, dev.stream>>>(a);
+      LUMEN_RETURN_IF_ERROR(LaunchKernel(dev, "gemm", GemmKernel<WeightFormat::kFp8>, dim3(grid),
+                                         dim3(L.threads), 0, a));
       break;
     case WeightFormat::kBf16:
-      GemmKernel<WeightFormat::kBf16><<<grid, L.threads, 0, dev.stream>>>(a);
+      LUMEN_RETURN_IF_ERROR(LaunchKernel(dev, "gemm", GemmKernel<WeightFormat::kBf16>, dim3(grid),
+                                         dim3(L.threads), 0, a));
       break;
     case WeightFormat::kF32:
-      GemmKernel<WeightFormat::kF32><<<grid, L.threads, 0, dev.stream>>>(a);
+      LUMEN_RETURN_IF_ERROR(LaunchKernel(dev, "gemm", GemmKernel<WeightFormat::kF32>, dim3(grid),
+                                         dim3(L.threads), 0, a));
       break;
   }
-  LUMEN_CUDA_CHECK_LAUNCH("gemm");
   return Status::Ok();
 }
 
@@ -362,6 +590,7 @@ Status LaunchGemm(const Device& dev, const GemmLaunch& L, const GemmArgs& a) {
 
 template <WeightFormat F>
 __global__ void EmbedKernel(DeviceMatrix t, const int* ids, float* h) {
+  PdlBegin();
   const int tok = static_cast<int>(blockIdx.x);
   const int id = ids[tok];
   const char* base = static_cast<const char*>(t.data);
@@ -388,17 +617,44 @@ __device__ float BlockSum(float v, float* scratch) {
   return s;
 }
 
-__global__ void RmsNormKernel(const float* x, const float* w, int dim, float eps, float* out) {
+// Block per row: optionally first h[row] += Σ_j weights[row·k + j] · y[slot[row·k + j]] (the
+// previous MoE layer's experts mixed in; y == nullptr: nothing to mix; k ≤ 32), then
+// out[row] = h[row] / sqrt(mean(h[row]²) + eps) ⊙ w. out never overlaps h. Launched with
+// kNormThreads threads, so that a row of a few thousand values takes one or two loads a thread.
+constexpr int kNormThreads = 1024;
+__global__ void __launch_bounds__(kNormThreads)
+    RmsNormKernel(float* __restrict__ h, const float* __restrict__ w, int dim, float eps,
+                  float* __restrict__ out, const float* __restrict__ y,
+                  const int* __restrict__ slot, const float* __restrict__ weights, int k) {
+  PdlBegin();
   __shared__ float scratch[32];
-  const float* xr = x + static_cast<std::size_t>(blockIdx.x) * dim;
-  float* o = out + static_cast<std::size_t>(blockIdx.x) * dim;
+  __shared__ const float* mix_row[32];
+  __shared__ float mix_weight[32];
+  const int row = static_cast<int>(blockIdx.x);
+  float* hr = h + static_cast<std::size_t>(row) * dim;
+  float* o = out + static_cast<std::size_t>(row) * dim;
   float ss = 0.0f;
-  for (int i = static_cast<int>(threadIdx.x); i < dim; i += static_cast<int>(blockDim.x))
-    ss += xr[i] * xr[i];
+  if (y != nullptr) {
+    if (static_cast<int>(threadIdx.x) < k) {
+      const int j = static_cast<int>(threadIdx.x);
+      mix_row[j] = y + static_cast<std::size_t>(slot[row * k + j]) * dim;
+      mix_weight[j] = weights[row * k + j];
+    }
+    __syncthreads();
+    for (int i = static_cast<int>(threadIdx.x); i < dim; i += static_cast<int>(blockDim.x)) {
+      float v = hr[i];
+      for (int j = 0; j < k; ++j) v += mix_weight[j] * mix_row[j][i];
+      hr[i] = v;
+      ss += v * v;
+    }
+  } else {
+    for (int i = static_cast<int>(threadIdx.x); i < dim; i += static_cast<int>(blockDim.x))
+      ss += hr[i] * hr[i];
+  }
   ss = BlockSum(ss, scratch);
   const float inv = static_cast<float>(1.0 / sqrt(static_cast<double>(ss) / dim + eps));
   for (int i = static_cast<int>(threadIdx.x); i < dim; i += static_cast<int>(blockDim.x))
-    o[i] = xr[i] * inv * w[i];
+    o[i] = hr[i] * inv * w[i];
 }
 
 __device__ __forceinline__ void StoreKv(void* base, std::size_t i, float v, KvFormat kv) {
@@ -426,6 +682,7 @@ struct QkArgs {
 
 // Block (token, head): heads 0..heads-1 are query heads, then the kv heads.
 __global__ void QkNormRopeStoreKernel(QkArgs a) {
+  PdlBegin();
   extern __shared__ float y[];  // head_dim
   __shared__ float scratch[32];
   const int t = static_cast<int>(blockIdx.x), hh = static_cast<int>(blockIdx.y);
@@ -480,85 +737,89 @@ struct AttnArgs {
 
 constexpr int kMaxGroup = 16;
 
-// Block (token · kv_heads + kv head, split): each warp walks positions of the split, keeping an
-// online softmax per query head of the group; warps are merged at the end.
-__global__ void __launch_bounds__(128) AttentionSplitKernel(AttnArgs a) {
-  extern __shared__ float smem[];
+// Block (token · kv_heads + kv head, split), one warp per query head of the group: the warp
+// folds the split's positions into an online softmax held in registers and writes its partial
+// state. Lanes hold E consecutive dimensions (head_dim ≤ 32 · E); K and V rows are loaded
+// kAhead positions at a time (the group's warps read the same rows, from L1).
+template <int E>
+__global__ void __launch_bounds__(512) AttentionSplitKernel(AttnArgs a) {
+  PdlBegin();
   const int hd = a.head_dim, group = a.heads / a.kv_heads;
-  const int warps = static_cast<int>(blockDim.x) / kWarp;
-  const int warp = static_cast<int>(threadIdx.x) / kWarp,
-            lane = static_cast<int>(threadIdx.x) % kWarp;
-  float* qs = smem;                                                // [group][hd]
-  float* acc = qs + group * hd;                                    // [warps][group][hd]
-  float* ml = acc + static_cast<std::size_t>(warps) * group * hd;  // [warps][group][2]
+  const int g = static_cast<int>(threadIdx.x) / kWarp, lane = static_cast<int>(threadIdx.x) % kWarp;
   const int t = static_cast<int>(blockIdx.x) / a.kv_heads;
   const int kvh = static_cast<int>(blockIdx.x) % a.kv_heads;
   const int split = static_cast<int>(blockIdx.y);
+  const int h = kvh * group + g;
   const TokenSlot slot = a.slots[t];
   const int len = slot.pos + 1;
   const int start = split * a.chunk, end = min(start + a.chunk, len);
+  const int d0 = lane * E;
 
-  for (int i = static_cast<int>(threadIdx.x); i < group * hd; i += static_cast<int>(blockDim.x)) {
-    const int g = i / hd, d = i % hd;
-    qs[i] = a.q[(static_cast<std::size_t>(t) * a.heads + kvh * group + g) * hd + d] * a.scale;
-  }
-  float* my_acc = acc + static_cast<std::size_t>(warp) * group * hd;
-  for (int i = lane; i < group * hd; i += kWarp) my_acc[i] = 0.0f;
-  __syncthreads();
-
-  float m[kMaxGroup], l[kMaxGroup];
+  const float* qh = a.q + (static_cast<std::size_t>(t) * a.heads + h) * hd;
+  float q[E], acc[E], m = -INFINITY, l = 0.0f;
 #pragma unroll
-  for (int g = 0; g < kMaxGroup; ++g) {
-    m[g] = -INFINITY;
-    l[g] = 0.0f;
+  for (int e = 0; e < E; ++e) {
+    acc[e] = 0.0f;
+    q[e] = d0 + e < hd ? qh[d0 + e] * a.scale : 0.0f;
   }
   const std::size_t layer_off = static_cast<std::size_t>(a.layer) * slot.capacity;
-  for (int p = start + warp; p < end; p += warps) {
+  auto load_row = [&](const void* cache, int p, float(&row)[E]) {
     const std::size_t off = ((layer_off + p) * a.kv_heads + kvh) * hd;
-    for (int g = 0; g < group; ++g) {
+#pragma unroll
+    for (int e = 0; e < E; ++e) row[e] = d0 + e < hd ? LoadKv(cache, off + d0 + e, a.kv) : 0.0f;
+  };
+  // kAhead positions at a time: their K and V rows are loaded together (one memory round trip),
+  // then folded in order.
+  constexpr int kAhead = 8;
+  for (int p0 = start; p0 < end; p0 += kAhead) {
+    float k[kAhead][E], v[kAhead][E];
+#pragma unroll
+    for (int j = 0; j < kAhead; ++j) {
+      if (p0 + j < end) {
+        load_row(slot.k, p0 + j, k[j]);
+        load_row(slot.v, p0 + j, v[j]);
+      }
+    }
+#pragma unroll
+    for (int j = 0; j < kAhead; ++j) {
+      if (p0 + j >= end) break;
       float s = 0.0f;
-      for (int d = lane; d < hd; d += kWarp) s += qs[g * hd + d] * LoadKv(slot.k, off + d, a.kv);
+#pragma unroll
+      for (int e = 0; e < E; ++e) s += q[e] * k[j][e];
       s = WarpSum(s);
       float corr, pw;
-      OnlineSoftmaxPush(m[g], l[g], s, corr, pw);
-      float* ag = my_acc + g * hd;
-      for (int d = lane; d < hd; d += kWarp)
-        ag[d] = ag[d] * corr + pw * LoadKv(slot.v, off + d, a.kv);
+      OnlineSoftmaxPush(m, l, s, corr, pw);
+#pragma unroll
+      for (int e = 0; e < E; ++e) acc[e] = acc[e] * corr + pw * v[j][e];
     }
+  }
+  float* out =
+      a.partial + ((static_cast<std::size_t>(t) * a.heads + h) * a.splits + split) * (hd + 2);
+#pragma unroll
+  for (int e = 0; e < E; ++e) {
+    if (d0 + e < hd) out[d0 + e] = acc[e];
   }
   if (lane == 0) {
-    for (int g = 0; g < group; ++g) {
-      ml[(warp * group + g) * 2] = m[g];
-      ml[(warp * group + g) * 2 + 1] = l[g];
-    }
+    out[hd] = m;
+    out[hd + 1] = l;
   }
-  __syncthreads();
-  for (int i = static_cast<int>(threadIdx.x); i < group * (hd + 2);
-       i += static_cast<int>(blockDim.x)) {
-    const int g = i / (hd + 2), d = i % (hd + 2);
-    float mx = -INFINITY;
-    for (int w = 0; w < warps; ++w) mx = fmaxf(mx, ml[(w * group + g) * 2]);
-    float out;
-    if (d == hd) {
-      out = mx;
-    } else {
-      float sum = 0.0f;
-      for (int w = 0; w < warps; ++w) {
-        const float f = OnlineSoftmaxMergeFactor(ml[(w * group + g) * 2], mx);
-        if (f == 0.0f) continue;
-        sum += f * (d == hd + 1 ? ml[(w * group + g) * 2 + 1]
-                                : acc[(static_cast<std::size_t>(w) * group + g) * hd + d]);
-      }
-      out = sum;
-    }
-    const int h = kvh * group + g;
-    a.partial[((static_cast<std::size_t>(t) * a.heads + h) * a.splits + split) * (hd + 2) + d] =
-        out;
-  }
+}
+
+Status LaunchAttention(const Device& dev, dim3 grid, const AttentionLaunch& plan,
+                       const AttnArgs& a) {
+  const int e = (a.head_dim + kWarp - 1) / kWarp;
+  auto go = [&](auto kernel) {
+    return LaunchKernel(dev, "attention_split", kernel, grid, dim3(plan.threads), 0, a);
+  };
+  if (e <= 1) return go(AttentionSplitKernel<1>);
+  if (e <= 2) return go(AttentionSplitKernel<2>);
+  if (e <= 4) return go(AttentionSplitKernel<4>);
+  return Unimplemented("attention: head_dim above 128");
 }
 
 __global__ void AttentionCombineKernel(const float* partial, int heads, int head_dim, int splits,
                                        float* out) {
+  PdlBegin();
   const int th = static_cast<int>(blockIdx.x);  // token * heads + head
   const float* p = partial + static_cast<std::size_t>(th) * splits * (head_dim + 2);
   float mx = -INFINITY;
@@ -581,10 +842,12 @@ __global__ void AttentionCombineKernel(const float* partial, int heads, int head
 // ---- MoE routing, planning, mixing ------------------------------------------------------------
 
 // One warp per token.
-__global__ void RouteTopKKernel(const float* logits, int experts, int k, int normalize, int* ids,
-                                float* weights) {
-  constexpr int kPerLane = 32;  // experts ≤ 1024
-  const int t = static_cast<int>(blockIdx.x), lane = static_cast<int>(threadIdx.x);
+// One warp routes token t: softmax over its router logits, top-k (ties: lower index), weights
+// renormalised when `normalize`. experts ≤ 32 · kPerLane.
+template <int kPerLane>
+__device__ void RouteToken(const float* __restrict__ logits, int t, int experts, int k,
+                           int normalize, int* __restrict__ ids, float* __restrict__ weights) {
+  const int lane = static_cast<int>(threadIdx.x) % kWarp;
   const float* row = logits + static_cast<std::size_t>(t) * experts;
   float p[kPerLane];
   float mx = -INFINITY;
@@ -636,39 +899,87 @@ __global__ void RouteTopKKernel(const float* logits, int experts, int k, int nor
   }
   __syncwarp();
   if (normalize && lane < k) weights[t * k + lane] /= chosen;
+  __syncwarp();
+}
+
+// Block per token (one warp).
+template <int kPerLane>
+__global__ void RouteTopKKernel(const float* __restrict__ logits, int experts, int k, int normalize,
+                                int* __restrict__ ids, float* __restrict__ weights) {
+  PdlBegin();
+  RouteToken<kPerLane>(logits, static_cast<int>(blockIdx.x), experts, k, normalize, ids, weights);
 }
 
 // One block: thread e counts and fills expert e's segment; thread 0 computes the offsets.
-__global__ void PlanExpertsKernel(const int* expert_ids, int assignments, int experts, int tile,
-                                  int tile_capacity, int* counts, int* rows, int* slot,
-                                  int* tile_expert) {
-  extern __shared__ int ids[];  // assignments
-  int* offsets = counts + experts;
-  for (int a = static_cast<int>(threadIdx.x); a < assignments; a += static_cast<int>(blockDim.x))
-    ids[a] = expert_ids[a];
+// One block of kPlanThreads (≥ experts) threads: thread e counts expert e's assignments, a
+// block-wide scan of the tiles per expert gives the segment offsets, and thread e fills its
+// segment (llm/cuda/plan/moe_plan.h).
+constexpr int kPlanThreads = 1024;
+__device__ void PlanSegments(const int* __restrict__ expert_ids, int assignments, int experts,
+                             int tile, int tile_capacity, int* __restrict__ rows,
+                             int* __restrict__ slot, int* __restrict__ tile_expert) {
+  extern __shared__ int plan_shared[];  // ids [assignments], offsets [experts + 1]
+  __shared__ int warp_tiles[kPlanThreads / kWarp];
+  int* ids = plan_shared;
+  int* offsets = ids + assignments;
+  const int e = static_cast<int>(threadIdx.x);
+  const int lane = e % kWarp, warp = e / kWarp;
+  for (int a = e; a < assignments; a += static_cast<int>(blockDim.x)) ids[a] = expert_ids[a];
   __syncthreads();
-  for (int e = static_cast<int>(threadIdx.x); e < experts; e += static_cast<int>(blockDim.x))
-    counts[e] = CountExpert(ids, assignments, e);
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    PrefixOffsets(counts, experts, tile, offsets);
-    ClearTailTiles(offsets, experts, tile, tile_capacity, tile_expert);
+  const int tiles = e < experts ? (CountExpert(ids, assignments, e) + tile - 1) / tile : 0;
+  int inclusive = tiles;  // scan within the warp, then over the warps' totals
+#pragma unroll
+  for (int o = 1; o < kWarp; o <<= 1) {
+    const int v = __shfl_up_sync(0xffffffffu, inclusive, o);
+    if (lane >= o) inclusive += v;
   }
+  if (lane == kWarp - 1) warp_tiles[warp] = inclusive;
   __syncthreads();
-  for (int e = static_cast<int>(threadIdx.x); e < experts; e += static_cast<int>(blockDim.x))
-    FillSegment(ids, assignments, e, offsets, tile, rows, slot, tile_expert);
+  int before = 0;
+  for (int w = 0; w < warp; ++w) before += warp_tiles[w];
+  if (e < experts) offsets[e] = (before + inclusive - tiles) * tile;
+  if (e == experts - 1) offsets[experts] = (before + inclusive) * tile;
+  __syncthreads();
+  for (int i = offsets[experts] / tile + e; i < tile_capacity; i += static_cast<int>(blockDim.x))
+    tile_expert[i] = -1;
+  if (e < experts) FillSegment(ids, assignments, e, offsets, tile, rows, slot, tile_expert);
+}
+
+__global__ void __launch_bounds__(kPlanThreads)
+    PlanExpertsKernel(const int* __restrict__ expert_ids, int assignments, int experts, int tile,
+                      int tile_capacity, int* __restrict__ rows, int* __restrict__ slot,
+                      int* __restrict__ tile_expert) {
+  PdlBegin();
+  PlanSegments(expert_ids, assignments, experts, tile, tile_capacity, rows, slot, tile_expert);
+}
+
+// Decode: routing and planning in one block, a warp per token, then the plan of their
+// assignments.
+template <int kPerLane>
+__global__ void __launch_bounds__(kPlanThreads)
+    RoutePlanKernel(const float* __restrict__ logits, int n, int experts, int k, int normalize,
+                    int* __restrict__ ids, float* __restrict__ weights, int tile, int tile_capacity,
+                    int* __restrict__ rows, int* __restrict__ slot, int* __restrict__ tile_expert) {
+  PdlBegin();
+  const int warp = static_cast<int>(threadIdx.x) / kWarp;
+  for (int t = warp; t < n; t += static_cast<int>(blockDim.x) / kWarp)
+    RouteToken<kPerLane>(logits, t, experts, k, normalize, ids, weights);
+  __syncthreads();
+  PlanSegments(ids, n * k, experts, tile, tile_capacity, rows, slot, tile_expert);
 }
 
 __global__ void SwiGluKernel(float* gate, const float* up, std::size_t n) {
+  PdlBegin();
   for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
-    const float g = gate[i];
-    gate[i] = g / (1.0f + expf(-g)) * up[i];
+    gate[i] = Silu(gate[i]) * up[i];
   }
 }
 
-__global__ void CombineKernel(const float* y, const int* slot, const float* weights, int k,
-                              int hidden, float* h) {
+__global__ void CombineKernel(const float* __restrict__ y, const int* __restrict__ slot,
+                              const float* __restrict__ weights, int k, int hidden,
+                              float* __restrict__ h) {
+  PdlBegin();
   const int t = static_cast<int>(blockIdx.x);
   for (int d = static_cast<int>(threadIdx.x); d < hidden; d += static_cast<int>(blockDim.x)) {
     float s = h[static_cast<std::size_t>(t) * hidden + d];
@@ -680,6 +991,7 @@ __global__ void CombineKernel(const float* y, const int* slot, const float* weig
 }
 
 __global__ void ArgMaxKernel(const float* logits, int vocab, int* ids) {
+  PdlBegin();
   __shared__ float bv[32];
   __shared__ int bi[32];
   __shared__ int bad;
@@ -728,6 +1040,7 @@ __global__ void ArgMaxKernel(const float* logits, int vocab, int* ids) {
 }
 
 __global__ void FillNaNKernel(float* p, std::size_t n) {
+  PdlBegin();
   for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<std::size_t>(gridDim.x) * blockDim.x)
     p[i] = __int_as_float(0x7fc00000);
@@ -749,13 +1062,27 @@ bool SameShape(const DeviceMatrix* w, int count) {
 }
 
 // One GEMV launch over `count` matrices (plain form: n vectors; grouped: g's tiles of 8).
+// `x_up` not null: the input is silu(x) ⊙ x_up, applied as the kernel reads x (vectorized form)
+// or by the SwiGLU kernel first (element form; x is overwritten).
 Status GemvSegmentsLaunch(const Device& dev, const DeviceMatrix* w, float* const* y, int count,
-                          const float* x, int n, bool accumulate, const ExpertRows& g) {
+                          const float* x, int n, bool accumulate, const ExpertRows& g,
+                          const float* x_up = nullptr) {
   const bool grouped = g.tile_expert != nullptr;
   std::int64_t rows[GemvSegments::kMax] = {};
   for (int i = 0; i < count; ++i) rows[i] = w[i].rows;
   const GemvSegments s = PlanGemvSegments(rows, count, w[0].cols, w[0].format, w[0].block_cols,
-                                          grouped ? 8 : n, grouped ? g.tiles : 1, dev.sm_count);
+                                          grouped ? g.vectors : n, grouped ? g.tiles : 1,
+                                          dev.sm_count, dev.gemv_rows_per_warp);
+  const bool fused =
+      s.launch.vectorized &&
+      sizeof(float) * s.launch.vectors * static_cast<std::size_t>(w[0].cols) <= kGemvMaxShared;
+  if (x_up != nullptr && !fused) {
+    const std::size_t inputs =
+        grouped ? static_cast<std::size_t>(g.tiles) * g.tile : static_cast<std::size_t>(n);
+    LUMEN_RETURN_IF_ERROR(
+        SwiGlu(dev, const_cast<float*>(x), x_up, inputs * static_cast<std::size_t>(w[0].cols)));
+    x_up = nullptr;
+  }
   GemvArgs a{};
   for (int i = 0; i < s.count; ++i) {
     a.w[i] = w[i];
@@ -764,6 +1091,7 @@ Status GemvSegmentsLaunch(const Device& dev, const DeviceMatrix* w, float* const
   }
   a.segments = s.count;
   a.x = x;
+  a.x_up = x_up;
   a.n = n;
   a.accumulate = accumulate ? 1 : 0;
   a.warps_per_row = s.launch.warps_per_row;
@@ -773,6 +1101,14 @@ Status GemvSegmentsLaunch(const Device& dev, const DeviceMatrix* w, float* const
 }
 
 }  // namespace
+
+Status PrepareKernels(Device& dev) {
+  LUMEN_RETURN_IF_ERROR(AllowGemvSharedF<WeightFormat::kFp8>());
+  LUMEN_RETURN_IF_ERROR(AllowGemvSharedF<WeightFormat::kBf16>());
+  LUMEN_RETURN_IF_ERROR(AllowGemvSharedF<WeightFormat::kF32>());
+  dev.gemv_shared_allowed = true;
+  return Status::Ok();
+}
 
 Status Linear(const Device& dev, const DeviceMatrix& w, const float* x, int n, float* y,
               bool accumulate) {
@@ -793,10 +1129,14 @@ Status LinearSegments(const Device& dev, const DeviceMatrix* w, float* const* y,
 }
 
 Status ExpertLinear(const Device& dev, const DeviceMatrix& w, const float* x, const ExpertRows& g,
-                    float* y, bool decode) {
+                    float* y, bool decode, const float* swiglu_up) {
   if (decode) {
     if (g.tile != 8) return Internal("expert GEMV needs tiles of 8 rows");
-    return GemvSegmentsLaunch(dev, &w, &y, 1, x, 0, false, g);
+    return GemvSegmentsLaunch(dev, &w, &y, 1, x, 0, false, g, swiglu_up);
+  }
+  if (swiglu_up != nullptr) {
+    LUMEN_RETURN_IF_ERROR(SwiGlu(dev, const_cast<float*>(x), swiglu_up,
+                                 static_cast<std::size_t>(g.tiles) * g.tile * w.cols));
   }
   if (g.tile != GemmLaunch::kTileM) return Internal("expert GEMM needs tiles of kTileM rows");
   const GemmLaunch L = PlanGemm(w.rows, g.tiles);
@@ -819,24 +1159,35 @@ Status ExpertLinearSegments(const Device& dev, const DeviceMatrix* w, float* con
 Status Embed(const Device& dev, const DeviceMatrix& table, const int* ids, int n, float* h) {
   switch (table.format) {
     case WeightFormat::kFp8:
-      EmbedKernel<WeightFormat::kFp8><<<n, 256, 0, dev.stream>>>(table, ids, h);
+      LUMEN_RETURN_IF_ERROR(LaunchKernel(dev, "embed", EmbedKernel<WeightFormat::kFp8>, dim3(n),
+                                         dim3(256), 0, table, ids, h));
       break;
     case WeightFormat::kBf16:
-      EmbedKernel<WeightFormat::kBf16><<<n, 256, 0, dev.stream>>>(table, ids, h);
+      LUMEN_RETURN_IF_ERROR(LaunchKernel(dev, "embed", EmbedKernel<WeightFormat::kBf16>, dim3(n),
+                                         dim3(256), 0, table, ids, h));
       break;
     case WeightFormat::kF32:
-      EmbedKernel<WeightFormat::kF32><<<n, 256, 0, dev.stream>>>(table, ids, h);
+      LUMEN_RETURN_IF_ERROR(LaunchKernel(dev, "embed", EmbedKernel<WeightFormat::kF32>, dim3(n),
+                                         dim3(256), 0, table, ids, h));
       break;
   }
-  LUMEN_CUDA_CHECK_LAUNCH("embed");
   return Status::Ok();
 }
 
 Status RmsNorm(const Device& dev, const float* x, const float* w, int rows, int dim, float eps,
                float* out) {
-  RmsNormKernel<<<rows, 256, 0, dev.stream>>>(x, w, dim, eps, out);
-  LUMEN_CUDA_CHECK_LAUNCH("rmsnorm");
+  LUMEN_RETURN_IF_ERROR(
+      LaunchKernel(dev, "rmsnorm", RmsNormKernel, dim3(rows), dim3(kNormThreads), 0,
+                   const_cast<float*>(x), w, dim, eps, out, static_cast<const float*>(nullptr),
+                   static_cast<const int*>(nullptr), static_cast<const float*>(nullptr), 0));
   return Status::Ok();
+}
+
+Status CombineRmsNorm(const Device& dev, const float* y, const int* slot, const float* weights,
+                      int k, float* h, const float* w, int rows, int dim, float eps, float* out) {
+  if (k > 32) return Unimplemented("mixing more than 32 experts per token");
+  return LaunchKernel(dev, "combine_rmsnorm", RmsNormKernel, dim3(rows), dim3(kNormThreads), 0, h,
+                      w, dim, eps, out, y, slot, weights, k);
 }
 
 Status QkNormRopeStore(const Device& dev, float* q, const float* k, const float* v,
@@ -845,8 +1196,8 @@ Status QkNormRopeStore(const Device& dev, float* q, const float* k, const float*
                        int head_dim, float eps, KvFormat kv) {
   QkArgs a{q, k, v, q_norm, k_norm, inv_freq, slots, layer, heads, kv_heads, head_dim, eps, kv};
   const dim3 grid(static_cast<unsigned>(n), static_cast<unsigned>(heads + kv_heads));
-  QkNormRopeStoreKernel<<<grid, 128, sizeof(float) * head_dim, dev.stream>>>(a);
-  LUMEN_CUDA_CHECK_LAUNCH("qk_norm_rope_store");
+  LUMEN_RETURN_IF_ERROR(LaunchKernel(dev, "qk_norm_rope_store", QkNormRopeStoreKernel, dim3(grid),
+                                     dim3(128), sizeof(float) * head_dim, a));
   return Status::Ok();
 }
 
@@ -854,20 +1205,17 @@ Status Attention(const Device& dev, const float* q, const TokenSlot* slots, int 
                  int heads, int kv_heads, int head_dim, float scale, KvFormat kv,
                  const AttentionLaunch& plan, float* partial, float* out) {
   if (heads / kv_heads > kMaxGroup) return Unimplemented("attention groups above 16 heads");
-  if (plan.shared_bytes > 48 * 1024) {
-    LUMEN_CUDA_CHECK(cudaFuncSetAttribute(AttentionSplitKernel,
-                                          cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                          static_cast<int>(plan.shared_bytes)));
-  }
+  if (head_dim > 4 * kWarp) return Unimplemented("attention: head_dim above 128");
   AttnArgs a{q,           slots,      layer, heads, kv_heads, head_dim,
              plan.splits, plan.chunk, scale, kv,    partial};
   const dim3 grid(static_cast<unsigned>(n * kv_heads), static_cast<unsigned>(plan.splits));
-  AttentionSplitKernel<<<grid, plan.threads, plan.shared_bytes, dev.stream>>>(a);
-  LUMEN_CUDA_CHECK_LAUNCH("attention_split");
+  if (plan.threads != heads / kv_heads * kWarp)
+    return Internal("attention plan: one warp per head");
+  LUMEN_RETURN_IF_ERROR(LaunchAttention(dev, grid, plan, a));
   const int combine_threads = std::min(head_dim, 256);
-  AttentionCombineKernel<<<n * heads, combine_threads, 0, dev.stream>>>(partial, heads, head_dim,
-                                                                        plan.splits, out);
-  LUMEN_CUDA_CHECK_LAUNCH("attention_combine");
+  LUMEN_RETURN_IF_ERROR(LaunchKernel(dev, "attention_combine", AttentionCombineKernel,
+                                     dim3(n * heads), dim3(combine_threads), 0, partial, heads,
+                                     head_dim, plan.splits, out));
   return Status::Ok();
 }
 
@@ -875,44 +1223,75 @@ Status RouteTopK(const Device& dev, const float* logits, int n, int experts, int
                  int* expert_ids, float* weights) {
   if (experts > 1024 || k > 32 || k > experts)
     return Unimplemented("router: experts ≤ 1024, k ≤ 32");
-  RouteTopKKernel<<<n, kWarp, 0, dev.stream>>>(logits, experts, k, normalize ? 1 : 0, expert_ids,
-                                               weights);
-  LUMEN_CUDA_CHECK_LAUNCH("route_topk");
+  const int per_lane = (experts + kWarp - 1) / kWarp;
+  auto go = [&](auto kernel) {
+    return LaunchKernel(dev, "route_topk", kernel, dim3(n), dim3(kWarp), 0, logits, experts, k,
+                        normalize ? 1 : 0, expert_ids, weights);
+  };
+  if (per_lane <= 1) return go(RouteTopKKernel<1>);
+  if (per_lane <= 2) return go(RouteTopKKernel<2>);
+  if (per_lane <= 4) return go(RouteTopKKernel<4>);
+  if (per_lane <= 8) return go(RouteTopKKernel<8>);
+  if (per_lane <= 16) return go(RouteTopKKernel<16>);
+  LUMEN_RETURN_IF_ERROR(go(RouteTopKKernel<32>));
   return Status::Ok();
+}
+
+Status RoutePlan(const Device& dev, const float* logits, int n, int experts, int k, bool normalize,
+                 int* expert_ids, float* weights, int tile, int tile_capacity, int* rows, int* slot,
+                 int* tile_expert) {
+  if (experts > 1024 || k > 32 || k > experts)
+    return Unimplemented("router: experts ≤ 1024, k ≤ 32");
+  const std::size_t shared =
+      sizeof(int) * (static_cast<std::size_t>(n) * k + static_cast<std::size_t>(experts) + 1);
+  if (shared > 48 * 1024) return Unimplemented("expert plan: too many assignments");
+  const int per_lane = (experts + kWarp - 1) / kWarp;
+  auto go = [&](auto kernel) {
+    return LaunchKernel(dev, "route_plan", kernel, dim3(1), dim3(kPlanThreads), shared, logits, n,
+                        experts, k, normalize ? 1 : 0, expert_ids, weights, tile, tile_capacity,
+                        rows, slot, tile_expert);
+  };
+  if (per_lane <= 1) return go(RoutePlanKernel<1>);
+  if (per_lane <= 2) return go(RoutePlanKernel<2>);
+  if (per_lane <= 4) return go(RoutePlanKernel<4>);
+  if (per_lane <= 8) return go(RoutePlanKernel<8>);
+  if (per_lane <= 16) return go(RoutePlanKernel<16>);
+  return go(RoutePlanKernel<32>);
 }
 
 Status PlanExperts(const Device& dev, const int* expert_ids, int assignments, int experts, int tile,
-                   int tile_capacity, int* work, int* rows, int* slot, int* tile_expert) {
-  const std::size_t shared = sizeof(int) * static_cast<std::size_t>(assignments);
-  if (shared > 48 * 1024) return Unimplemented("expert plan: more than 12288 assignments");
-  PlanExpertsKernel<<<1, 256, shared, dev.stream>>>(expert_ids, assignments, experts, tile,
-                                                    tile_capacity, work, rows, slot, tile_expert);
-  LUMEN_CUDA_CHECK_LAUNCH("plan_experts");
-  return Status::Ok();
+                   int tile_capacity, int* rows, int* slot, int* tile_expert) {
+  if (experts > kPlanThreads) return Unimplemented("expert plan: more than 1024 experts");
+  const std::size_t shared =
+      sizeof(int) * (static_cast<std::size_t>(assignments) + static_cast<std::size_t>(experts) + 1);
+  if (shared > 48 * 1024) return Unimplemented("expert plan: too many assignments");
+  return LaunchKernel(dev, "plan_experts", PlanExpertsKernel, dim3(1), dim3(kPlanThreads), shared,
+                      expert_ids, assignments, experts, tile, tile_capacity, rows, slot,
+                      tile_expert);
 }
 
 Status SwiGlu(const Device& dev, float* gate, const float* up, std::size_t n) {
-  SwiGluKernel<<<ElementwiseBlocks(n), 256, 0, dev.stream>>>(gate, up, n);
-  LUMEN_CUDA_CHECK_LAUNCH("swiglu");
+  LUMEN_RETURN_IF_ERROR(LaunchKernel(dev, "swiglu", SwiGluKernel, dim3(ElementwiseBlocks(n)),
+                                     dim3(256), 0, gate, up, n));
   return Status::Ok();
 }
 
 Status CombineExperts(const Device& dev, const float* y, const int* slot, const float* weights,
                       int n, int k, int hidden, float* h) {
-  CombineKernel<<<n, 256, 0, dev.stream>>>(y, slot, weights, k, hidden, h);
-  LUMEN_CUDA_CHECK_LAUNCH("combine_experts");
+  LUMEN_RETURN_IF_ERROR(LaunchKernel(dev, "combine_experts", CombineKernel, dim3(n), dim3(256), 0,
+                                     y, slot, weights, k, hidden, h));
   return Status::Ok();
 }
 
 Status ArgMax(const Device& dev, const float* logits, int n, int vocab, int* ids) {
-  ArgMaxKernel<<<n, 1024, 0, dev.stream>>>(logits, vocab, ids);
-  LUMEN_CUDA_CHECK_LAUNCH("argmax");
+  LUMEN_RETURN_IF_ERROR(
+      LaunchKernel(dev, "argmax", ArgMaxKernel, dim3(n), dim3(1024), 0, logits, vocab, ids));
   return Status::Ok();
 }
 
 Status FillNaN(const Device& dev, float* p, std::size_t n) {
-  FillNaNKernel<<<ElementwiseBlocks(n), 256, 0, dev.stream>>>(p, n);
-  LUMEN_CUDA_CHECK_LAUNCH("fill_nan");
+  LUMEN_RETURN_IF_ERROR(
+      LaunchKernel(dev, "fill_nan", FillNaNKernel, dim3(ElementwiseBlocks(n)), dim3(256), 0, p, n));
   return Status::Ok();
 }
 

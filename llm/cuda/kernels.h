@@ -50,12 +50,24 @@ struct ExpertRows {
   int tiles = 0;     // tile capacity: the grid
   int gather_k = 0;  // > 0: the input of padded row r is token rows[r] / gather_k of x;
                      // 0: the input of padded row r is row r of x
+  int vectors = 8;   // GEMV: rows of each tile it reads (the first ones; decode of n tokens
+                     // fills at most n, since a token is routed to an expert once)
 };
 
 struct Device {
   int sm_count = 1;
   cudaStream_t stream = nullptr;
+  bool gemv_shared_allowed = false;  // PrepareKernels() ran
+  // Launch kernels with programmatic dependent launch (compute capability 9.0 and above): a
+  // kernel starts while the previous one finishes, and a GEMV loads its weights before it waits.
+  bool pdl = false;
+  // Rows per warp of the vectorized GEMV (1, 2 or 4).
+  int gemv_rows_per_warp = GemvLaunch::kRowsPerWarp;
 };
+
+// Once per process and GPU, before kernels are enqueued (not during graph capture): raises the
+// shared-memory limits the GEMV needs for wide or many input vectors.
+Status PrepareKernels(Device& dev);
 
 // y (=|+=) x W^T for n tokens: a GEMV (n ≤ 8, each weight byte read once) or a tiled GEMM.
 Status Linear(const Device& dev, const DeviceMatrix& w, const float* x, int n, float* y,
@@ -66,8 +78,10 @@ Status LinearSegments(const Device& dev, const DeviceMatrix* w, float* const* y,
                       const float* x, int n);
 // y[r] = x_r W_e^T for every padded row r of the plan, e its tile's expert (padding rows: the
 // GEMV skips them, the GEMM writes garbage-free zeros-input results). `decode`: GEMV (tile 8).
+// `swiglu_up` not null: x_r is replaced by silu(x_r) ⊙ swiglu_up_r (the GEMV applies it as it
+// reads x; otherwise x is overwritten with it first).
 Status ExpertLinear(const Device& dev, const DeviceMatrix& w, const float* x, const ExpertRows& g,
-                    float* y, bool decode);
+                    float* y, bool decode, const float* swiglu_up = nullptr);
 // ExpertLinear for `count` (≤ 3) expert stacks of one shape on the same rows (gate and up):
 // one GEMV launch in the decode form.
 Status ExpertLinearSegments(const Device& dev, const DeviceMatrix* w, float* const* y, int count,
@@ -75,9 +89,12 @@ Status ExpertLinearSegments(const Device& dev, const DeviceMatrix* w, float* con
 
 // h[t] = row ids[t] of the table.
 Status Embed(const Device& dev, const DeviceMatrix& table, const int* ids, int n, float* h);
-// out[r] = x[r] / sqrt(mean(x[r]²) + eps) ⊙ w (out may be x).
+// out[r] = x[r] / sqrt(mean(x[r]²) + eps) ⊙ w (out does not overlap x).
 Status RmsNorm(const Device& dev, const float* x, const float* w, int rows, int dim, float eps,
                float* out);
+// CombineExperts (with hidden = dim) then RmsNorm of h into out, in one kernel.
+Status CombineRmsNorm(const Device& dev, const float* y, const int* slot, const float* weights,
+                      int k, float* h, const float* w, int rows, int dim, float eps, float* out);
 // Per head of every token: RMSNorm (q_norm / k_norm) then NeoX rotary at the token's position
 // (angles pos · inv_freq[i], computed in double); q in place; K (normed, rotated) and V stored
 // into the cache at the token's slot.
@@ -95,9 +112,14 @@ Status Attention(const Device& dev, const float* q, const TokenSlot* slots, int 
 // renormalised when `normalize`. experts ≤ 1024, k ≤ 32.
 Status RouteTopK(const Device& dev, const float* logits, int n, int experts, int k, bool normalize,
                  int* expert_ids, float* weights);
-// The plan of llm/cuda/plan/moe_plan.h on the device. `work` holds experts + (experts + 1) ints.
+// RouteTopK then PlanExperts in one single-block kernel (decode: a few tokens).
+Status RoutePlan(const Device& dev, const float* logits, int n, int experts, int k, bool normalize,
+                 int* expert_ids, float* weights, int tile, int tile_capacity, int* rows, int* slot,
+                 int* tile_expert);
+// The plan of llm/cuda/plan/moe_plan.h on the device (one block; counts and offsets in shared
+// memory).
 Status PlanExperts(const Device& dev, const int* expert_ids, int assignments, int experts, int tile,
-                   int tile_capacity, int* work, int* rows, int* slot, int* tile_expert);
+                   int tile_capacity, int* rows, int* slot, int* tile_expert);
 // gate[i] = silu(gate[i]) · up[i].
 Status SwiGlu(const Device& dev, float* gate, const float* up, std::size_t n);
 // h[t] += Σ_j weights[t·k + j] · y[slot[t·k + j]].

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <map>
@@ -72,8 +73,8 @@ class CudaQwen3 final : public CudaCausalLM {
 
   const ModelConfig& config() const override { return config_; }
   std::string backend() const override {
-    return "cuda/" + gpu_name_ +
-           (graphs_off_.empty() ? " (decode graphs)" : " (" + graphs_off_ + ")");
+    return "cuda/" + gpu_name_ + (graphs_off_.empty() ? " (decode graphs" : " (" + graphs_off_) +
+           (dev_.pdl ? ", PDL)" : ")");
   }
   Result<std::unique_ptr<SequenceState>> NewSequence(int capacity) const override;
   Status Forward(SequenceState& seq, std::span<const int> tokens, std::span<float> logits) override;
@@ -117,8 +118,8 @@ class CudaQwen3 final : public CudaCausalLM {
   DeviceBuffer inv_freq_;
 
   // Activations for up to kPrefillChunk tokens.
-  DeviceBuffer h_, xn_, q_, k_, v_, attn_, router_logits_, expert_ids_, expert_w_, plan_work_,
-      rows_, slot_, tile_expert_, gate_, up_, eout_, logits_, ids_, tokens_, slots_, partial_;
+  DeviceBuffer h_, xn_, q_, k_, v_, attn_, router_logits_, expert_ids_, expert_w_, rows_, slot_,
+      tile_expert_, gate_, up_, eout_, logits_, ids_, tokens_, slots_, partial_;
   std::size_t gate_floats_ = 0;
   PinnedBuffer staging_tokens_, staging_slots_, host_ids_, host_logits_;
 
@@ -226,7 +227,13 @@ Status CudaQwen3::Load() {
   LUMEN_CUDA_CHECK(cudaGetDeviceProperties(&prop, gpu_));
   gpu_name_ = prop.name;
   dev_.sm_count = prop.multiProcessorCount;
+  dev_.pdl = prop.major >= 9 && options_.cuda_pdl;
+  // An experiment knob (docs/MODELS.md): rows per warp of the decode GEMV.
+  if (const char* rows = std::getenv("LUMEN_CUDA_GEMV_ROWS")) {
+    dev_.gemv_rows_per_warp = std::atoi(rows);
+  }
   LUMEN_CUDA_CHECK(cudaStreamCreateWithFlags(&dev_.stream, cudaStreamNonBlocking));
+  LUMEN_RETURN_IF_ERROR(PrepareKernels(dev_));
   kv_ = options_.kv_dtype == KvDType::kF32 ? KvFormat::kF32 : KvFormat::kBf16;
 
   const int hidden = c.hidden_size, hd = c.head_dim;
@@ -310,7 +317,6 @@ Status CudaQwen3::AllocateActivations() {
   LUMEN_RETURN_IF_ERROR(router_logits_.Allocate(T * static_cast<std::size_t>(E) * f));
   LUMEN_RETURN_IF_ERROR(expert_ids_.Allocate(static_cast<std::size_t>(A) * sizeof(int)));
   LUMEN_RETURN_IF_ERROR(expert_w_.Allocate(static_cast<std::size_t>(A) * f));
-  LUMEN_RETURN_IF_ERROR(plan_work_.Allocate((2 * static_cast<std::size_t>(E) + 1) * sizeof(int)));
   LUMEN_RETURN_IF_ERROR(rows_.Allocate(padded * sizeof(int)));
   LUMEN_RETURN_IF_ERROR(slot_.Allocate(static_cast<std::size_t>(A) * sizeof(int)));
   LUMEN_RETURN_IF_ERROR(tile_expert_.Allocate(tiles * sizeof(int)));
@@ -380,10 +386,20 @@ Status CudaQwen3::EnqueueLayers(int n, int kv_bucket) {
   LUMEN_RETURN_IF_ERROR(EnsurePartial(attn, n));
   const auto* slots = slots_.as<const TokenSlot>();
   LUMEN_RETURN_IF_ERROR(Embed(dev_, embed_, tokens_.as<int>(), n, h_.as<float>()));
+  // A MoE layer's experts are mixed into h_ by the next layer's first kernel (the last layer
+  // mixes them itself).
+  bool pending_combine = false;
   for (int l = 0; l < c.num_layers; ++l) {
     const Layer& L = layers_[static_cast<std::size_t>(l)];
-    LUMEN_RETURN_IF_ERROR(
-        RmsNorm(dev_, h_.as<float>(), L.input_norm, n, hidden, eps, xn_.as<float>()));
+    if (pending_combine) {
+      LUMEN_RETURN_IF_ERROR(CombineRmsNorm(
+          dev_, eout_.as<float>(), slot_.as<int>(), expert_w_.as<float>(), c.num_experts_per_tok,
+          h_.as<float>(), L.input_norm, n, hidden, eps, xn_.as<float>()));
+      pending_combine = false;
+    } else {
+      LUMEN_RETURN_IF_ERROR(
+          RmsNorm(dev_, h_.as<float>(), L.input_norm, n, hidden, eps, xn_.as<float>()));
+    }
     const DeviceMatrix qkv[] = {L.q, L.k, L.v};
     float* const qkv_out[] = {q_.as<float>(), k_.as<float>(), v_.as<float>()};
     LUMEN_RETURN_IF_ERROR(LinearSegments(dev_, qkv, qkv_out, 3, xn_.as<float>(), n));
@@ -400,29 +416,37 @@ Status CudaQwen3::EnqueueLayers(int n, int kv_bucket) {
       const int E = c.num_experts, K = c.num_experts_per_tok, A = n * K;
       LUMEN_RETURN_IF_ERROR(
           Linear(dev_, L.router, xn_.as<float>(), n, router_logits_.as<float>(), false));
-      LUMEN_RETURN_IF_ERROR(RouteTopK(dev_, router_logits_.as<float>(), n, E, K, c.norm_topk_prob,
-                                      expert_ids_.as<int>(), expert_w_.as<float>()));
       const int tile = MoeTileFor(n), tiles = MoeTileCapacity(A, E, tile);
-      LUMEN_RETURN_IF_ERROR(PlanExperts(dev_, expert_ids_.as<int>(), A, E, tile, tiles,
-                                        plan_work_.as<int>(), rows_.as<int>(), slot_.as<int>(),
-                                        tile_expert_.as<int>()));
+      if (decode) {
+        LUMEN_RETURN_IF_ERROR(RoutePlan(dev_, router_logits_.as<float>(), n, E, K, c.norm_topk_prob,
+                                        expert_ids_.as<int>(), expert_w_.as<float>(), tile, tiles,
+                                        rows_.as<int>(), slot_.as<int>(), tile_expert_.as<int>()));
+      } else {
+        LUMEN_RETURN_IF_ERROR(RouteTopK(dev_, router_logits_.as<float>(), n, E, K, c.norm_topk_prob,
+                                        expert_ids_.as<int>(), expert_w_.as<float>()));
+        LUMEN_RETURN_IF_ERROR(PlanExperts(dev_, expert_ids_.as<int>(), A, E, tile, tiles,
+                                          rows_.as<int>(), slot_.as<int>(),
+                                          tile_expert_.as<int>()));
+      }
       ExpertRows g{.rows = rows_.as<int>(),
                    .tile_expert = tile_expert_.as<int>(),
                    .tile = tile,
                    .tiles = tiles,
-                   .gather_k = K};
+                   .gather_k = K,
+                   .vectors = decode ? n : tile};
       const DeviceMatrix gate_up[] = {L.gate, L.up};
       float* const gate_up_out[] = {gate_.as<float>(), up_.as<float>()};
       LUMEN_RETURN_IF_ERROR(
           ExpertLinearSegments(dev_, gate_up, gate_up_out, 2, xn_.as<float>(), g, decode));
-      LUMEN_RETURN_IF_ERROR(
-          SwiGlu(dev_, gate_.as<float>(), up_.as<float>(),
-                 static_cast<std::size_t>(tiles) * tile * c.moe_intermediate_size));
       g.gather_k = 0;
-      LUMEN_RETURN_IF_ERROR(
-          ExpertLinear(dev_, L.down, gate_.as<float>(), g, eout_.as<float>(), decode));
-      LUMEN_RETURN_IF_ERROR(CombineExperts(dev_, eout_.as<float>(), slot_.as<int>(),
-                                           expert_w_.as<float>(), n, K, hidden, h_.as<float>()));
+      LUMEN_RETURN_IF_ERROR(ExpertLinear(dev_, L.down, gate_.as<float>(), g, eout_.as<float>(),
+                                         decode, /*swiglu_up=*/up_.as<float>()));
+      if (l + 1 < c.num_layers) {
+        pending_combine = true;
+      } else {
+        LUMEN_RETURN_IF_ERROR(CombineExperts(dev_, eout_.as<float>(), slot_.as<int>(),
+                                             expert_w_.as<float>(), n, K, hidden, h_.as<float>()));
+      }
     } else {
       const DeviceMatrix gate_up[] = {L.gate, L.up};
       float* const gate_up_out[] = {gate_.as<float>(), up_.as<float>()};

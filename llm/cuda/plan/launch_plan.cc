@@ -14,7 +14,7 @@ int WeightFormatBytes(WeightFormat format) {
 }
 
 GemvLaunch PlanGemv(std::int64_t rows, std::int64_t cols, WeightFormat format, int block_cols,
-                    int vectors, int groups, int sm_count) {
+                    int vectors, int groups, int sm_count, int rows_per_warp) {
   GemvLaunch g;
   const std::int64_t row_bytes = cols * WeightFormatBytes(format);
   g.vectorized = row_bytes % 16 == 0 && (format != WeightFormat::kFp8 || block_cols % 16 == 0);
@@ -22,15 +22,16 @@ GemvLaunch PlanGemv(std::int64_t rows, std::int64_t cols, WeightFormat format, i
   // Units of work along a row: 16-byte chunks (vectorized) or elements.
   const std::int64_t units = g.vectorized ? row_bytes / 16 : cols;
   const std::int64_t target = 2 * std::max(1, sm_count);
+  g.rows_per_warp = !g.vectorized ? 1 : rows_per_warp >= 4 ? 4 : rows_per_warp >= 2 ? 2 : 1;
   g.warps_per_row = 1;
   while (g.warps_per_row < 8) {
-    const int rows_per_block = 8 / g.warps_per_row;
+    const int rows_per_block = 8 / g.warps_per_row * g.rows_per_warp;
     const std::int64_t blocks = (rows + rows_per_block - 1) / rows_per_block * groups;
     // Stop when the grid is large enough, or a warp would get less than one unit per lane.
     if (blocks >= target || units / (g.warps_per_row * 2) < 32) break;
     g.warps_per_row *= 2;
   }
-  g.rows_per_block = 8 / g.warps_per_row;
+  g.rows_per_block = 8 / g.warps_per_row * g.rows_per_warp;
   g.threads = 256;
   g.grid_x = static_cast<int>((rows + g.rows_per_block - 1) / g.rows_per_block);
   g.grid_y = groups;
@@ -39,12 +40,12 @@ GemvLaunch PlanGemv(std::int64_t rows, std::int64_t cols, WeightFormat format, i
 
 GemvSegments PlanGemvSegments(const std::int64_t* rows, int count, std::int64_t cols,
                               WeightFormat format, int block_cols, int vectors, int groups,
-                              int sm_count) {
+                              int sm_count, int rows_per_warp) {
   GemvSegments s;
   s.count = std::clamp(count, 1, GemvSegments::kMax);
   std::int64_t total = 0;
   for (int i = 0; i < s.count; ++i) total += rows[i];
-  s.launch = PlanGemv(total, cols, format, block_cols, vectors, groups, sm_count);
+  s.launch = PlanGemv(total, cols, format, block_cols, vectors, groups, sm_count, rows_per_warp);
   int end = 0;
   for (int i = 0; i < s.count; ++i) {
     end += static_cast<int>((rows[i] + s.launch.rows_per_block - 1) / s.launch.rows_per_block);
@@ -76,15 +77,13 @@ AttentionLaunch PlanAttention(int kv_bucket, int tokens, int kv_heads, int group
   AttentionLaunch a;
   const int blocks = std::max(1, tokens * kv_heads);
   const int target = 2 * std::max(1, sm_count);
-  const int max_splits = std::max(1, kv_bucket / 64);  // at least 64 positions per split
+  const int max_splits = std::max(1, kv_bucket / 32);  // at least 32 positions per split
   a.splits = std::clamp((target + blocks - 1) / blocks, 1, max_splits);
   a.chunk = (kv_bucket + a.splits - 1) / a.splits;
   a.chunk = (a.chunk + 31) / 32 * 32;
-  a.threads = 128;
-  const int warps = a.threads / 32;
-  // Query group [group, head_dim] + accumulators [warps, group, head_dim] + per-warp (m, l).
-  a.shared_bytes = sizeof(float) * (static_cast<std::size_t>(group) * head_dim * (1 + warps) +
-                                    2 * static_cast<std::size_t>(warps) * group);
+  a.threads = group * 32;  // one warp per query head
+  a.shared_bytes = 0;
+  (void)head_dim;
   return a;
 }
 

@@ -18,23 +18,30 @@ namespace lumen::llm::cuda {
 enum class WeightFormat { kFp8, kBf16, kF32 };
 int WeightFormatBytes(WeightFormat format);
 
-// Decode matrix-vector product y[v] = W x[v] for up to 8 vectors. One output row is shared by
+// Decode matrix-vector product y[v] = W x[v] for up to 8 vectors. A warp computes
+// `rows_per_warp` adjacent rows over its share of the columns; a group of rows is shared by
 // `warps_per_row` warps (a fixed-order split of the columns, reduced in shared memory, so results
 // do not depend on timing); every weight byte is read once per launch.
 struct GemvLaunch {
+  // Rows per warp of the vectorized form: a lane loads 16-byte chunks of all of them before it
+  // uses any, and each activation chunk it reads serves all of them.
+  static constexpr int kRowsPerWarp = 2;
   bool vectorized = false;  // 16-byte loads: needs row bytes % 16 == 0 and, for FP8, scale
                             // blocks whose width is a multiple of 16 columns
   int vectors = 1;          // compiled batch variant: 1, 2, 4 or 8 (≥ the vectors asked for)
   int warps_per_row = 1;    // 1, 2, 4 or 8
-  int rows_per_block = 8;   // 8 warps per block / warps_per_row
+  int rows_per_warp = 1;    // 1, 2 or 4 (vectorized; kRowsPerWarp by default) or 1
+  int rows_per_block = 8;   // (8 warps per block / warps_per_row) × rows_per_warp
   int threads = 256;
   int grid_x = 0;  // blocks over the rows
   int grid_y = 1;  // groups (expert tiles in the grouped form)
 };
 // `vectors` in 1..8, `groups` ≥ 1, `sm_count` the GPU's multiprocessors (the split aims at two
-// blocks per multiprocessor when the rows alone give fewer).
+// blocks per multiprocessor when the rows alone give fewer), `rows_per_warp` 1, 2 or 4 (the
+// vectorized form; LUMEN_CUDA_GEMV_ROWS sets it for experiments, see docs/MODELS.md).
 GemvLaunch PlanGemv(std::int64_t rows, std::int64_t cols, WeightFormat format, int block_cols,
-                    int vectors, int groups, int sm_count);
+                    int vectors, int groups, int sm_count,
+                    int rows_per_warp = GemvLaunch::kRowsPerWarp);
 
 // Several matrices that share format, columns and scale-block width, multiplied by the same
 // vectors in one launch (q/k/v; an expert's gate/up): the split is planned for their rows
@@ -48,7 +55,7 @@ struct GemvSegments {
 // `count` in 1..kMax.
 GemvSegments PlanGemvSegments(const std::int64_t* rows, int count, std::int64_t cols,
                               WeightFormat format, int block_cols, int vectors, int groups,
-                              int sm_count);
+                              int sm_count, int rows_per_warp = GemvLaunch::kRowsPerWarp);
 
 // Prefill matrix product (plain or grouped by expert): tiles of kTileM token rows × kTileN
 // outputs, kTileK columns per step, 256 threads each computing a 4 × 4 block of outputs.
@@ -69,14 +76,15 @@ int MoeTileFor(int tokens);
 int KvBucket(int kv_len);
 
 // Attention over the KV cache: one block per (token, kv head) handles that head's whole query
-// group, and the KV range [0, bucket) is cut into `splits` chunks of `chunk` positions whose
-// partial softmax states a second kernel combines (flash-decoding). Decode (few tokens) splits
-// until there are about two blocks per multiprocessor; prefill (many tokens) rarely needs to.
+// group, one warp per query head, and the KV range [0, bucket) is cut into `splits` chunks of
+// `chunk` positions whose partial softmax states a second kernel combines (flash-decoding).
+// Decode (few tokens) splits until there are about two blocks per multiprocessor; prefill (many
+// tokens) rarely needs to.
 struct AttentionLaunch {
   int splits = 1;
-  int chunk = 0;  // positions per split (multiple of 32)
-  int threads = 128;
-  std::size_t shared_bytes = 0;  // query group + per-warp accumulators
+  int chunk = 0;     // positions per split (multiple of 32, at least 32)
+  int threads = 32;  // 32 × group (one warp per query head)
+  std::size_t shared_bytes = 0;
 };
 AttentionLaunch PlanAttention(int kv_bucket, int tokens, int kv_heads, int group, int head_dim,
                               int sm_count);

@@ -135,18 +135,20 @@ TEST(GemvLaunch, QwenShapesUseSixteenByteLoads) {
   EXPECT_EQ(g.vectors, 1);
   EXPECT_EQ(g.grid_y, 8);
   EXPECT_EQ(g.threads, 256);
-  EXPECT_EQ(g.rows_per_block * g.warps_per_row, 8);
+  EXPECT_EQ(g.rows_per_warp, GemvLaunch::kRowsPerWarp);
+  EXPECT_EQ(g.rows_per_block * g.warps_per_row, 8 * g.rows_per_warp);
   EXPECT_GE(static_cast<long>(g.grid_x) * g.rows_per_block, 768);
   // bf16 lm_head: many rows, one warp per row is enough.
   const GemvLaunch head = PlanGemv(151936, 2048, WeightFormat::kBf16, 1, 8, 1, 132);
   EXPECT_TRUE(head.vectorized);
   EXPECT_EQ(head.warps_per_row, 1);
   EXPECT_EQ(head.vectors, 8);
-  EXPECT_EQ(head.grid_x, 151936 / 8);
+  EXPECT_EQ(head.grid_x, 151936 / (8 * GemvLaunch::kRowsPerWarp));
 }
 
 TEST(GemvLaunch, UnalignedShapesFallBackToElementLoads) {
   EXPECT_FALSE(PlanGemv(64, 40, WeightFormat::kFp8, 32, 1, 1, 132).vectorized);  // 40 bytes/row
+  EXPECT_EQ(PlanGemv(64, 40, WeightFormat::kFp8, 32, 1, 1, 132).rows_per_warp, 1);
   EXPECT_FALSE(PlanGemv(64, 64, WeightFormat::kFp8, 24, 1, 1, 132).vectorized);  // 24-col blocks
   EXPECT_TRUE(PlanGemv(64, 64, WeightFormat::kFp8, 32, 1, 1, 132).vectorized);
   EXPECT_FALSE(PlanGemv(64, 6, WeightFormat::kF32, 1, 1, 1, 132).vectorized);  // 24 bytes/row
@@ -156,8 +158,10 @@ TEST(GemvLaunch, UnalignedShapesFallBackToElementLoads) {
 TEST(GemvLaunch, FewRowsAreSplitAcrossWarpsToFillTheGpu) {
   // k_proj of Qwen3-30B-A3B: 512 rows × 2048 FP8 = 128 chunks per row.
   const GemvLaunch k = PlanGemv(512, 2048, WeightFormat::kFp8, 128, 1, 1, 132);
-  EXPECT_GT(k.warps_per_row, 1);
-  EXPECT_GE(static_cast<long>(k.grid_x), 132);
+  // Split until a lane gets one chunk of each row: 4 warps share a group of rows.
+  EXPECT_EQ(k.warps_per_row, 4);
+  EXPECT_EQ(k.rows_per_block, 2 * GemvLaunch::kRowsPerWarp);
+  EXPECT_EQ(static_cast<long>(k.grid_x), 512 / k.rows_per_block);
   // A 16-row router cannot reach two blocks per SM: the split stops at 8 warps per row.
   EXPECT_EQ(PlanGemv(16, 2048, WeightFormat::kBf16, 1, 1, 1, 132).warps_per_row, 8);
   // Short rows are not split below one chunk per lane.
@@ -206,30 +210,32 @@ TEST(AttentionLaunch, DecodeSplitsTheKvLengthPrefillDoesNot) {
   const AttentionLaunch decode = PlanAttention(8192, 1, 4, 8, 128, 132);
   EXPECT_EQ(decode.splits, 66);  // 4 kv heads × 66 splits = two blocks per SM
   EXPECT_GE(decode.splits * decode.chunk, 8192);
-  // At 4096 positions the 64-position floor per split caps it first.
-  EXPECT_EQ(PlanAttention(4096, 1, 4, 8, 128, 132).splits, 64);
+  // At 2048 positions the 32-position floor per split caps it first.
+  EXPECT_EQ(PlanAttention(2048, 1, 4, 8, 128, 132).splits, 64);
   EXPECT_EQ(decode.chunk % 32, 0);
-  EXPECT_GE(decode.chunk, 64);
+  EXPECT_GE(decode.chunk, 32);
   const AttentionLaunch prefill = PlanAttention(512, 512, 4, 8, 128, 132);
   EXPECT_EQ(prefill.splits, 1);
   EXPECT_GE(prefill.chunk, 512);
-  // A short context is never cut below 64 positions per split.
-  EXPECT_EQ(PlanAttention(256, 1, 4, 8, 128, 132).splits, 4);
-  // Shared memory: query group and 4 warps' accumulators.
-  EXPECT_EQ(decode.shared_bytes, sizeof(float) * (8 * 128 * 5 + 2 * 4 * 8));
+  // A short context is never cut below 32 positions per split.
+  EXPECT_EQ(PlanAttention(256, 1, 4, 8, 128, 132).splits, 8);
+  // One warp per query head of the group; no shared memory.
+  EXPECT_EQ(decode.threads, 8 * 32);
+  EXPECT_EQ(PlanAttention(256, 1, 4, 16, 128, 132).threads, 512);
+  EXPECT_EQ(decode.shared_bytes, 0u);
   // The partial buffer bound the engine allocates for: tokens · splits ≤ tokens + 2 · SMs.
   for (int n : {1, 2, 8, 100, 512})
     for (int bucket : {256, 1024, 32768})
       EXPECT_LE(n * PlanAttention(bucket, n, 4, 8, 128, 132).splits, n + 2 * 132);
 }
 
-// Attention's softmax as the kernels compute it: positions of each KV split dealt round-robin
-// to 4 warps, each folding them in with OnlineSoftmaxPush; warps merged per split, then splits
-// merged (empty splits and warps included). Must equal a direct softmax-weighted sum.
+// Attention's softmax as the kernels compute it: each KV split's positions folded in order with
+// OnlineSoftmaxPush (one warp per query head), then the splits merged (empty splits included).
+// Must equal a direct softmax-weighted sum.
 TEST(OnlineSoftmax, SplitAndMergedEqualsDirectSoftmax) {
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> score(-30.0f, 30.0f), value(-1.0f, 1.0f);
-  constexpr int kDim = 3, kWarps = 4;
+  constexpr int kDim = 3;
   struct State {
     float m = -INFINITY, l = 0.0f, acc[kDim] = {};
   };
@@ -260,19 +266,16 @@ TEST(OnlineSoftmax, SplitAndMergedEqualsDirectSoftmax) {
     const AttentionLaunch plan = PlanAttention(KvBucket(len), 1, 1, 1, kDim, 132);
     std::vector<State> splits;
     for (int split = 0; split < plan.splits; ++split) {
-      std::vector<State> warps(kWarps);
+      State part;
       const int start = split * plan.chunk, end = std::min(start + plan.chunk, len);
-      for (int w = 0; w < kWarps; ++w) {
-        for (int p = start + w; p < end; p += kWarps) {
-          float corr, weight;
-          OnlineSoftmaxPush(warps[w].m, warps[w].l, s[p], corr, weight);
-          for (int d = 0; d < kDim; ++d)
-            warps[w].acc[d] = warps[w].acc[d] * corr + weight * v[p][d];
-        }
+      for (int p = start; p < end; ++p) {
+        float corr, weight;
+        OnlineSoftmaxPush(part.m, part.l, s[p], corr, weight);
+        for (int d = 0; d < kDim; ++d) part.acc[d] = part.acc[d] * corr + weight * v[p][d];
       }
-      splits.push_back(merge(warps));
+      splits.push_back(part);
     }
-    EXPECT_GT(plan.splits, len < 128 ? 0 : 1) << "len " << len;
+    EXPECT_GT(plan.splits, len < 64 ? 0 : 1) << "len " << len;
     const State all = merge(splits);
     for (int d = 0; d < kDim; ++d) {
       EXPECT_NEAR(all.acc[d] / all.l, want[d] / denom, 1e-5) << "len " << len << " dim " << d;
