@@ -5,6 +5,12 @@
 # find_package(nlohmann_json) fails. Run here, before bench/gpu_check.sh goes to the GPU machine:
 #
 #   bash bench/gpu_carry.sh
+#   bash bench/gpu_carry.sh --prebuilt BUILD_DIR
+#
+# --prebuilt also copies the CUDA parity test and bench_cuda_engine from BUILD_DIR (an
+# engine-only CUDA build made here), stripped, into third_party_carry/prebuilt/: gpu_check.sh
+# runs them only when its own build there fails, and says so. They link only libc, libm,
+# libstdc++ and libgcc_s (the CUDA runtime is static), so a newer system there runs them.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 src=/usr/include/nlohmann
@@ -15,5 +21,12 @@ fi
 rm -rf third_party_carry
 mkdir -p third_party_carry
 cp -r "$src" third_party_carry/nlohmann
+if [[ ${1:-} == --prebuilt ]]; then
+  b=${2:?--prebuilt needs a build directory}
+  mkdir -p third_party_carry/prebuilt
+  for f in tests/unit/llm/llm_cuda_parity_test bench/llm/bench_cuda_engine; do
+    strip -o "third_party_carry/prebuilt/$(basename "$f")" "$b/$f"
+  done
+fi
 echo "gpu_carry: third_party_carry/nlohmann ($(du -sh third_party_carry | cut -f1)) ready;" \
      "pass carry=[\"third_party_carry\"] to the device tool" >&2

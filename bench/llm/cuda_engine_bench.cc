@@ -3,10 +3,17 @@
 // tokens/s at 512 tokens, extrapolated from --layers (default 4) to 48 layers; and decode
 // bandwidth as a fraction of the device-to-device copy bandwidth measured in the same run.
 //
-//   bench_cuda_engine [--layers 4] [--dir PATH] [--decode 64] [--prefill 512]
+//   bench_cuda_engine [--layers 4] [--dir PATH] [--decode 64] [--prefill 512] [--pdl 1]
+//                     [--profile 1]
+//
+// --pdl 0: kernels launched without programmatic dependent launch (for comparison).
+// --profile 1: only one warmed-up decode step at batch 1 and one at batch 8, each between
+// cudaProfilerStart and cudaProfilerStop, for a profiler started with profiling off
+// (`ncu --profile-from-start off`): the per-kernel view of a decode step.
 //
 // The model is written into --dir when it has no config.json (the CUDA parity test writes the
 // same model). Prints the figures and the command line; never a figure it did not measure.
+#include <cuda_profiler_api.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -83,7 +90,8 @@ Result<double> HeadSeconds(int vocab, int hidden, int sm_count) {
   m.rows = vocab;
   m.cols = hidden;
   m.expert_bytes = wbytes;
-  const cuda::Device dev{.sm_count = sm_count, .stream = nullptr};
+  cuda::Device dev{.sm_count = sm_count, .stream = nullptr};
+  LUMEN_RETURN_IF_ERROR(cuda::PrepareKernels(dev));
   LUMEN_RETURN_IF_ERROR(cuda::Linear(dev, m, x.as<float>(), 1, y.as<float>(), false));
   LUMEN_CUDA_CHECK(cudaDeviceSynchronize());
   const int reps = 20;
@@ -97,7 +105,7 @@ Result<double> HeadSeconds(int vocab, int hidden, int sm_count) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int layers = 4, decode = 64, prefill = 512;
+  int layers = 4, decode = 64, prefill = 512, profile = 0, pdl = 1;
   std::string dir = (fs::temp_directory_path() / "lumen-cuda-bench-qwen3-30b-a3b-shapes").string();
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string f = argv[i], v = argv[i + 1];
@@ -107,6 +115,10 @@ int main(int argc, char** argv) {
       decode = std::atoi(v.c_str());
     } else if (f == "--prefill") {
       prefill = std::atoi(v.c_str());
+    } else if (f == "--pdl") {
+      pdl = std::atoi(v.c_str());
+    } else if (f == "--profile") {
+      profile = std::atoi(v.c_str());
     } else if (f == "--dir") {
       dir = v;
     } else {
@@ -153,7 +165,8 @@ int main(int argc, char** argv) {
                               .isa = "auto",
                               .kv_dtype = KvDType::kBF16,
                               .verify_weights = false,
-                              .device = "cuda"};
+                              .device = "cuda",
+                              .cuda_pdl = pdl != 0};
   auto t0 = Clock::now();
   auto model = cuda::LoadCudaCausalLM(dir, options, choice->gpu);
   if (!model.ok()) return Fail(model.status());
@@ -163,11 +176,6 @@ int main(int argc, char** argv) {
   cudaDeviceProp prop{};
   cudaGetDeviceProperties(&prop, choice->gpu);
 
-  auto bandwidth = CopyBandwidth();
-  if (!bandwidth.ok()) return Fail(bandwidth.status());
-  auto head_s = HeadSeconds(spec.vocab, spec.hidden, prop.multiProcessorCount);
-  if (!head_s.ok()) return Fail(head_s.status());
-  const double head_bytes = static_cast<double>(spec.vocab) * spec.hidden * 2;
   cuda::CudaCausalLM& m = **model;
   const int vocab = spec.vocab;
   std::vector<float> logits(static_cast<std::size_t>(vocab));
@@ -188,6 +196,14 @@ int main(int argc, char** argv) {
       seqs.push_back(std::move(s));
     }
     LUMEN_RETURN_IF_ERROR(m.DecodeGreedy(ptrs, tokens, next));
+    if (profile != 0) {
+      tokens = next;
+      LUMEN_CUDA_CHECK(cudaProfilerStart());
+      const Status s = m.DecodeGreedy(ptrs, tokens, next);
+      LUMEN_CUDA_CHECK(cudaProfilerStop());
+      LUMEN_RETURN_IF_ERROR(s);
+      return 0.0;
+    }
     const auto t = Clock::now();
     for (int i = 1; i < decode; ++i) {
       tokens = next;
@@ -199,6 +215,15 @@ int main(int argc, char** argv) {
   if (!step1.ok()) return Fail(step1.status());
   auto step8 = decode_step_s(8);
   if (!step8.ok()) return Fail(step8.status());
+  if (profile != 0) {
+    std::printf("bench_cuda_engine: profiled one decode step at batch 1 and one at batch 8\n");
+    return 0;
+  }
+  auto bandwidth = CopyBandwidth();
+  if (!bandwidth.ok()) return Fail(bandwidth.status());
+  auto head_s = HeadSeconds(spec.vocab, spec.hidden, prop.multiProcessorCount);
+  if (!head_s.ok()) return Fail(head_s.status());
+  const double head_bytes = static_cast<double>(spec.vocab) * spec.hidden * 2;
 
   // Prefill: one warm-up pass, then `prefill` tokens on a fresh sequence.
   std::vector<int> prompt(static_cast<std::size_t>(prefill));
