@@ -1,9 +1,10 @@
 // CUDA error checking and device-memory ownership for the CUDA engine.
 //
-// Every runtime call and every kernel launch goes through LUMEN_CUDA_CHECK, which turns a CUDA
-// error into a Status naming the call and the place (the engine's callers see errors as values;
-// nothing aborts). Buffers are RAII: DeviceBuffer (cudaMalloc, never managed memory) and
-// PinnedBuffer (page-locked host memory for the per-token copies). Move-only; not thread-safe.
+// Every runtime call goes through LUMEN_CUDA_CHECK, which turns a CUDA error into a Status naming
+// the call and the place (the engine's callers see errors as values; nothing aborts); kernel
+// launches go through LaunchKernel (llm/cuda/kernels.cu), which does the same with CudaError.
+// Buffers are RAII: DeviceBuffer (cudaMalloc, never managed memory) and PinnedBuffer (page-locked
+// host memory for the per-token copies). Move-only; not thread-safe.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -30,10 +31,6 @@ inline Status CudaError(cudaError_t e, const char* what, const char* file, int l
     if (lumen_cuda_err_ != cudaSuccess)                                                 \
       return ::lumen::llm::cuda::CudaError(lumen_cuda_err_, #expr, __FILE__, __LINE__); \
   } while (0)
-
-// After a <<<...>>> launch: configuration errors (grid, shared memory) are reported here;
-// faults inside the kernel surface at the next synchronisation, which is checked too.
-#define LUMEN_CUDA_CHECK_LAUNCH(kernel_name) LUMEN_CUDA_CHECK(cudaPeekAtLastError())
 
 class DeviceBuffer {
  public:

@@ -82,7 +82,6 @@ AttentionLaunch PlanAttention(int kv_bucket, int tokens, int kv_heads, int group
   a.chunk = (kv_bucket + a.splits - 1) / a.splits;
   a.chunk = (a.chunk + 31) / 32 * 32;
   a.threads = group * 32;  // one warp per query head
-  a.shared_bytes = 0;
   (void)head_dim;
   return a;
 }

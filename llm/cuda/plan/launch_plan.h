@@ -84,7 +84,6 @@ struct AttentionLaunch {
   int splits = 1;
   int chunk = 0;     // positions per split (multiple of 32, at least 32)
   int threads = 32;  // 32 × group (one warp per query head)
-  std::size_t shared_bytes = 0;
 };
 AttentionLaunch PlanAttention(int kv_bucket, int tokens, int kv_heads, int group, int head_dim,
                               int sm_count);
