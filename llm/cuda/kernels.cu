@@ -407,15 +407,11 @@ __global__ void __launch_bounds__(256) GemvKernel(GemvArgs a) {
   }
 }
 
-// Shared memory the vectorized GEMV may take for its input vectors (V × cols floats); wider
-// inputs take the element form.
-constexpr std::size_t kGemvMaxShared = 160 * 1024;
-
 template <WeightFormat F, int V>
 Status AllowGemvShared() {
   for (auto kernel : {GemvRowsKernel<F, V, 1>, GemvRowsKernel<F, V, 2>, GemvRowsKernel<F, V, 4>}) {
     LUMEN_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                          static_cast<int>(kGemvMaxShared)));
+                                          static_cast<int>(GemvLaunch::kMaxSharedBytes)));
   }
   return Status::Ok();
 }
@@ -424,7 +420,7 @@ template <WeightFormat F, int V>
 Status LaunchGemvV(const Device& dev, const GemvLaunch& L, const GemvArgs& a) {
   const dim3 grid(static_cast<unsigned>(L.grid_x), static_cast<unsigned>(L.grid_y));
   const std::size_t shared = sizeof(float) * V * static_cast<std::size_t>(a.w[0].cols);
-  if (L.vectorized && shared <= kGemvMaxShared) {
+  if (L.vectorized) {
     if (shared > 48 * 1024 && !dev.gemv_shared_allowed) {
       return Internal("GEMV needs PrepareKernels() for inputs of " + std::to_string(shared) +
                       " bytes");
@@ -841,7 +837,6 @@ __global__ void AttentionCombineKernel(const float* partial, int heads, int head
 
 // ---- MoE routing, planning, mixing ------------------------------------------------------------
 
-// One warp per token.
 // One warp routes token t: softmax over its router logits, top-k (ties: lower index), weights
 // renormalised when `normalize`. experts ≤ 32 · kPerLane.
 template <int kPerLane>
@@ -910,7 +905,6 @@ __global__ void RouteTopKKernel(const float* __restrict__ logits, int experts, i
   RouteToken<kPerLane>(logits, static_cast<int>(blockIdx.x), experts, k, normalize, ids, weights);
 }
 
-// One block: thread e counts and fills expert e's segment; thread 0 computes the offsets.
 // One block of kPlanThreads (≥ experts) threads: thread e counts expert e's assignments, a
 // block-wide scan of the tiles per expert gives the segment offsets, and thread e fills its
 // segment (llm/cuda/plan/moe_plan.h).
@@ -1073,10 +1067,7 @@ Status GemvSegmentsLaunch(const Device& dev, const DeviceMatrix* w, float* const
   const GemvSegments s = PlanGemvSegments(rows, count, w[0].cols, w[0].format, w[0].block_cols,
                                           grouped ? g.vectors : n, grouped ? g.tiles : 1,
                                           dev.sm_count, dev.gemv_rows_per_warp);
-  const bool fused =
-      s.launch.vectorized &&
-      sizeof(float) * s.launch.vectors * static_cast<std::size_t>(w[0].cols) <= kGemvMaxShared;
-  if (x_up != nullptr && !fused) {
+  if (x_up != nullptr && !s.launch.vectorized) {
     const std::size_t inputs =
         grouped ? static_cast<std::size_t>(g.tiles) * g.tile : static_cast<std::size_t>(n);
     LUMEN_RETURN_IF_ERROR(

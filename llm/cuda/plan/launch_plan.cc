@@ -17,8 +17,10 @@ GemvLaunch PlanGemv(std::int64_t rows, std::int64_t cols, WeightFormat format, i
                     int vectors, int groups, int sm_count, int rows_per_warp) {
   GemvLaunch g;
   const std::int64_t row_bytes = cols * WeightFormatBytes(format);
-  g.vectorized = row_bytes % 16 == 0 && (format != WeightFormat::kFp8 || block_cols % 16 == 0);
   g.vectors = vectors <= 1 ? 1 : vectors <= 2 ? 2 : vectors <= 4 ? 4 : 8;
+  g.vectorized =
+      row_bytes % 16 == 0 && (format != WeightFormat::kFp8 || block_cols % 16 == 0) &&
+      static_cast<std::int64_t>(sizeof(float)) * g.vectors * cols <= GemvLaunch::kMaxSharedBytes;
   // Units of work along a row: 16-byte chunks (vectorized) or elements.
   const std::int64_t units = g.vectorized ? row_bytes / 16 : cols;
   const std::int64_t target = 2 * std::max(1, sm_count);

@@ -26,8 +26,11 @@ struct GemvLaunch {
   // Rows per warp of the vectorized form: a lane loads 16-byte chunks of all of them before it
   // uses any, and each activation chunk it reads serves all of them.
   static constexpr int kRowsPerWarp = 2;
-  bool vectorized = false;  // 16-byte loads: needs row bytes % 16 == 0 and, for FP8, scale
-                            // blocks whose width is a multiple of 16 columns
+  // Shared memory the vectorized form may take for its input vectors (vectors × cols floats).
+  static constexpr std::int64_t kMaxSharedBytes = 160 * 1024;
+  bool vectorized = false;  // 16-byte loads: needs row bytes % 16 == 0, for FP8 scale blocks
+                            // whose width is a multiple of 16 columns, and the input vectors
+                            // within kMaxSharedBytes
   int vectors = 1;          // compiled batch variant: 1, 2, 4 or 8 (≥ the vectors asked for)
   int warps_per_row = 1;    // 1, 2, 4 or 8
   int rows_per_warp = 1;    // 1, 2 or 4 (vectorized; kRowsPerWarp by default) or 1

@@ -153,6 +153,14 @@ TEST(GemvLaunch, UnalignedShapesFallBackToElementLoads) {
   EXPECT_TRUE(PlanGemv(64, 64, WeightFormat::kFp8, 32, 1, 1, 132).vectorized);
   EXPECT_FALSE(PlanGemv(64, 6, WeightFormat::kF32, 1, 1, 1, 132).vectorized);  // 24 bytes/row
   EXPECT_TRUE(PlanGemv(64, 8, WeightFormat::kBf16, 1, 1, 1, 132).vectorized);
+  // Input vectors that would not fit in the vectorized form's shared memory take the element
+  // form, with one row per warp (its blocks cover rows_per_block rows).
+  const GemvLaunch wide = PlanGemv(4096, 8192, WeightFormat::kFp8, 128, 8, 1, 132);
+  EXPECT_GT(4 * 8 * 8192, GemvLaunch::kMaxSharedBytes);
+  EXPECT_FALSE(wide.vectorized);
+  EXPECT_EQ(wide.rows_per_warp, 1);
+  EXPECT_EQ(wide.rows_per_block * wide.warps_per_row, 8);
+  EXPECT_TRUE(PlanGemv(4096, 8192, WeightFormat::kFp8, 128, 4, 1, 132).vectorized);
 }
 
 TEST(GemvLaunch, FewRowsAreSplitAcrossWarpsToFillTheGpu) {
