@@ -230,7 +230,11 @@ Status CudaQwen3::Load() {
   dev_.pdl = prop.major >= 9 && options_.cuda_pdl;
   // An experiment knob (docs/MODELS.md): rows per warp of the decode GEMV.
   if (const char* rows = std::getenv("LUMEN_CUDA_GEMV_ROWS")) {
-    dev_.gemv_rows_per_warp = std::atoi(rows);
+    const std::string v = rows;
+    if (v != "1" && v != "2" && v != "4") {
+      return InvalidArgument("LUMEN_CUDA_GEMV_ROWS must be 1, 2 or 4, not \"" + v + "\"");
+    }
+    dev_.gemv_rows_per_warp = v[0] - '0';
   }
   LUMEN_CUDA_CHECK(cudaStreamCreateWithFlags(&dev_.stream, cudaStreamNonBlocking));
   LUMEN_RETURN_IF_ERROR(PrepareKernels(dev_));
