@@ -1,6 +1,7 @@
 #include "web/http_server.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <thread>
 
@@ -64,6 +65,30 @@ void PreferGzipOverBrotli(const httplib::Request& req) {
     start = end + 1;
   }
   it->second = kept;
+}
+
+bool ApplyBodyFraming(const httplib::Request& req, httplib::Response& res) {
+  auto& headers = const_cast<httplib::Request&>(req).headers;
+  const auto te = headers.find("Transfer-Encoding");
+  if (te == headers.end()) {
+    if (headers.find("Content-Length") == headers.end()) headers.emplace("Content-Length", "0");
+    return false;
+  }
+  // The last coding must be "chunked" (case-insensitive, optional whitespace around it).
+  std::string last = te->second.substr(te->second.rfind(',') + 1);
+  last.erase(0, std::min(last.size(), last.find_first_not_of(" \t")));
+  while (!last.empty() && (last.back() == ' ' || last.back() == '\t')) last.pop_back();
+  std::transform(last.begin(), last.end(), last.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (last == "chunked") return false;
+  res.status = 400;  // pages get the server's error page
+  if (IsApiPath(req.path)) {
+    SetJsonError(res, 400, "bad_request",
+                 "Transfer-Encoding \"" + te->second +
+                     "\" does not end in chunked, so the request body cannot be delimited");
+  }
+  res.set_header("Connection", "close");
+  return true;
 }
 
 void SetJsonError(httplib::Response& res, int status, const std::string& code,
@@ -135,10 +160,14 @@ HttpServer::HttpServer(HttpServerOptions options, Logger& log)
       {"X-Frame-Options", "DENY"},
   });
 
-  server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response&) {
+  server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     PreferGzipOverBrotli(req);
     t_trace = RequestTrace{true, Clock::now(), "unmatched"};
     metrics_.InFlightAdd(1);
+    if (ApplyBodyFraming(req, res)) {
+      t_trace.route = "invalid";
+      return httplib::Server::HandlerResponse::Handled;
+    }
     return httplib::Server::HandlerResponse::Unhandled;
   });
   // httplib's default sets SO_REUSEPORT, which would let a second server share our port

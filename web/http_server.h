@@ -88,6 +88,15 @@ class HttpServer {
 // the handler is its own, non-const one; only the header is rewritten.
 void PreferGzipOverBrotli(const httplib::Request& req);
 
+// The request-body framing rules of RFC 9112 section 6.3 where Debian's httplib (0.11) departs
+// from them; call it from a pre-routing handler, which runs before the body is read. A request
+// with neither Content-Length nor Transfer-Encoding has no body: httplib would instead read
+// until the client closes or the read timeout (10 s by default) ends, holding a worker all that
+// time, so a "Content-Length: 0" header is added (in httplib's own, non-const request, as
+// PreferGzipOverBrotli does). A Transfer-Encoding whose last coding is not chunked cannot be
+// framed: returns true after writing a 400 answer that closes the connection. Otherwise false.
+bool ApplyBodyFraming(const httplib::Request& req, httplib::Response& res);
+
 // Writes {"error": {"code": code, "message": message}} with `status`.
 void SetJsonError(httplib::Response& res, int status, const std::string& code,
                   const std::string& message);

@@ -30,9 +30,10 @@ Status StaticSite::Start() {
   // ones and stall. Enough workers for every connection a crawler opens, and short keep-alive.
   server_->new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
   server_->set_keep_alive_timeout(2);
-  server_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+  server_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     PreferGzipOverBrotli(req);
-    return httplib::Server::HandlerResponse::Unhandled;
+    return ApplyBodyFraming(req, res) ? httplib::Server::HandlerResponse::Handled
+                                      : httplib::Server::HandlerResponse::Unhandled;
   });
   if (!server_->set_mount_point("/", options_.root)) {
     return NotFound("cannot serve " + options_.root + ": not a readable directory");
