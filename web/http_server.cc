@@ -38,6 +38,7 @@ std::string ReasonPhrase(int status) {
     case 415: return "Unsupported Media Type";
     case 429: return "Too Many Requests";
     case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
     default: return status >= 500 ? "Server Error" : "Client Error";
   }
@@ -74,18 +75,27 @@ bool ApplyBodyFraming(const httplib::Request& req, httplib::Response& res) {
     if (headers.find("Content-Length") == headers.end()) headers.emplace("Content-Length", "0");
     return false;
   }
-  // The last coding must be "chunked" (case-insensitive, optional whitespace around it).
-  std::string last = te->second.substr(te->second.rfind(',') + 1);
-  last.erase(0, std::min(last.size(), last.find_first_not_of(" \t")));
-  while (!last.empty() && (last.back() == ' ' || last.back() == '\t')) last.pop_back();
-  std::transform(last.begin(), last.end(), last.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (last == "chunked") return false;
-  res.status = 400;  // pages get the server's error page
+  // httplib decodes exactly one coding, chunked (the whole value, in any case).
+  const auto lower_trimmed = [](std::string v) {
+    v.erase(0, std::min(v.size(), v.find_first_not_of(" \t")));
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
+    std::transform(v.begin(), v.end(), v.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return v;
+  };
+  if (lower_trimmed(te->second) == "chunked") return false;
+  // Chunked last but other codings before it: framed, but in codings we do not decode (501).
+  // Not chunked last: the body cannot be delimited at all (400).
+  const bool chunked_last =
+      lower_trimmed(te->second.substr(te->second.rfind(',') + 1)) == "chunked";
+  const int status = chunked_last ? 501 : 400;
+  res.status = status;  // pages get the server's error page
   if (IsApiPath(req.path)) {
-    SetJsonError(res, 400, "bad_request",
-                 "Transfer-Encoding \"" + te->second +
-                     "\" does not end in chunked, so the request body cannot be delimited");
+    SetJsonError(res, status, chunked_last ? "not_implemented" : "bad_request",
+                 "Transfer-Encoding \"" + te->second + "\": " +
+                     (chunked_last ? "only chunked alone is supported"
+                                   : "does not end in chunked, so the request body cannot be "
+                                     "delimited"));
   }
   res.set_header("Connection", "close");
   return true;

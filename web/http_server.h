@@ -93,8 +93,10 @@ void PreferGzipOverBrotli(const httplib::Request& req);
 // with neither Content-Length nor Transfer-Encoding has no body: httplib would instead read
 // until the client closes or the read timeout (10 s by default) ends, holding a worker all that
 // time, so a "Content-Length: 0" header is added (in httplib's own, non-const request, as
-// PreferGzipOverBrotli does). A Transfer-Encoding whose last coding is not chunked cannot be
-// framed: returns true after writing a 400 answer that closes the connection. Otherwise false.
+// PreferGzipOverBrotli does). httplib decodes only "Transfer-Encoding: chunked" alone and reads
+// any other value like a missing length, so any other value is answered here, with a connection
+// close: 501 where chunked comes last after codings we do not decode, 400 where the body cannot
+// be delimited at all (chunked not last). Returns true when it answered, false otherwise.
 bool ApplyBodyFraming(const httplib::Request& req, httplib::Response& res);
 
 // Writes {"error": {"code": code, "message": message}} with `status`.
