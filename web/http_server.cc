@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <string_view>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -44,6 +45,13 @@ std::string ReasonPhrase(int status) {
   }
 }
 
+// `v` without the spaces and tabs around it (the optional whitespace of HTTP header lists).
+std::string_view TrimSpaces(std::string_view v) {
+  const std::size_t first = v.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  return v.substr(first, v.find_last_not_of(" \t") - first + 1);
+}
+
 }  // namespace
 
 void PreferGzipOverBrotli(const httplib::Request& req) {
@@ -56,13 +64,12 @@ void PreferGzipOverBrotli(const httplib::Request& req) {
   while (start <= value.size()) {
     std::size_t end = value.find(',', start);
     if (end == std::string::npos) end = value.size();
-    std::string coding = value.substr(start, end - start);
-    const std::size_t first = coding.find_first_not_of(" \t");
-    coding = first == std::string::npos ? "" : coding.substr(first);
-    while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.pop_back();
-    std::string name = coding.substr(0, coding.find(';'));
-    while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
-    if (!coding.empty() && name != "br") kept += (kept.empty() ? "" : ", ") + coding;
+    const std::string_view coding = TrimSpaces(std::string_view(value).substr(start, end - start));
+    const std::string_view name = TrimSpaces(coding.substr(0, coding.find(';')));
+    if (!coding.empty() && name != "br") {
+      if (!kept.empty()) kept += ", ";
+      kept += coding;
+    }
     start = end + 1;
   }
   it->second = kept;
@@ -76,18 +83,18 @@ bool ApplyBodyFraming(const httplib::Request& req, httplib::Response& res) {
     return false;
   }
   // httplib decodes exactly one coding, chunked (the whole value, in any case).
-  const auto lower_trimmed = [](std::string v) {
-    v.erase(0, std::min(v.size(), v.find_first_not_of(" \t")));
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
-    std::transform(v.begin(), v.end(), v.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return v;
+  const auto is_chunked = [](std::string_view coding) {
+    coding = TrimSpaces(coding);
+    return coding.size() == 7 &&
+           std::equal(coding.begin(), coding.end(), "chunked", [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == b;
+           });
   };
-  if (lower_trimmed(te->second) == "chunked") return false;
+  const std::string_view value = te->second;
+  if (is_chunked(value)) return false;
   // Chunked last but other codings before it: framed, but in codings we do not decode (501).
   // Not chunked last: the body cannot be delimited at all (400).
-  const bool chunked_last =
-      lower_trimmed(te->second.substr(te->second.rfind(',') + 1)) == "chunked";
+  const bool chunked_last = is_chunked(value.substr(value.rfind(',') + 1));
   const int status = chunked_last ? 501 : 400;
   res.status = status;  // pages get the server's error page
   if (IsApiPath(req.path)) {
