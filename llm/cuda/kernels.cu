@@ -143,14 +143,26 @@ struct GemvArgs {
   ExpertRows g;  // grouped form when g.tile_expert != nullptr
 };
 
-// Which matrix of the launch a block works on (blocks_end is increasing), and its first block.
-__device__ __forceinline__ int GemvSegment(const GemvArgs& a, int& first_block) {
+// The matrix of the launch a block works on (its segments follow each other: blocks_end is
+// increasing), the output that matrix writes and the block's first row in it.
+struct GemvBlock {
+  DeviceMatrix w;
+  float* y;
+  int row0;
+};
+__device__ __forceinline__ GemvBlock GemvBlockOf(const GemvArgs& a) {
   int seg = 0;
 #pragma unroll
   for (int i = 0; i + 1 < GemvSegments::kMax; ++i)
     seg += i + 1 < a.segments && static_cast<int>(blockIdx.x) >= a.blocks_end[i];
-  first_block = seg == 0 ? 0 : seg == 1 ? a.blocks_end[0] : a.blocks_end[1];
-  return seg;
+  const int first_block = seg == 0 ? 0 : seg == 1 ? a.blocks_end[0] : a.blocks_end[1];
+  return {seg == 0   ? a.w[0]
+          : seg == 1 ? a.w[1]
+                     : a.w[2],
+          seg == 0   ? a.y[0]
+          : seg == 1 ? a.y[1]
+                     : a.y[2],
+          (static_cast<int>(blockIdx.x) - first_block) * a.rows_per_block};
 }
 
 // The V input vectors of a block and the output row each one goes to (-1: none): vector v is
@@ -207,11 +219,10 @@ __global__ void __launch_bounds__(256, V == 1 ? (R == 4   ? 2
   const int lane = static_cast<int>(threadIdx.x) % kWarp;
   const int group = warp / a.warps_per_row;
   const int part = warp % a.warps_per_row;
-  int first_block = 0;
-  const int seg = GemvSegment(a, first_block);
-  const DeviceMatrix w = seg == 0 ? a.w[0] : seg == 1 ? a.w[1] : a.w[2];
-  float* const y = seg == 0 ? a.y[0] : seg == 1 ? a.y[1] : a.y[2];
-  const int r0 = (static_cast<int>(blockIdx.x) - first_block) * a.rows_per_block + group * R;
+  const GemvBlock block = GemvBlockOf(a);
+  const DeviceMatrix& w = block.w;
+  float* const y = block.y;
+  const int r0 = block.row0 + group * R;
   // The grouped form learns its expert (which weights to read) from the previous kernels.
   const bool grouped = a.g.tile_expert != nullptr;
   PdlAllowNext();
@@ -356,11 +367,10 @@ __global__ void __launch_bounds__(256) GemvKernel(GemvArgs a) {
   const int lane = static_cast<int>(threadIdx.x) % kWarp;
   const int row_in_block = warp / a.warps_per_row;
   const int part = warp % a.warps_per_row;
-  int first_block = 0;
-  const int seg = GemvSegment(a, first_block);
-  const DeviceMatrix w = seg == 0 ? a.w[0] : seg == 1 ? a.w[1] : a.w[2];
-  float* const y = seg == 0 ? a.y[0] : seg == 1 ? a.y[1] : a.y[2];
-  const int r = (static_cast<int>(blockIdx.x) - first_block) * a.rows_per_block + row_in_block;
+  const GemvBlock block = GemvBlockOf(a);
+  const DeviceMatrix& w = block.w;
+  float* const y = block.y;
+  const int r = block.row0 + row_in_block;
   const float* xs[V];
   int yrow[V];
   const int expert = GemvVectors<V>(a, w.cols, xs, yrow);
